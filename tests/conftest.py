@@ -1,0 +1,106 @@
+"""One place that makes every test environment the same.
+
+Before Airflow is imported anywhere, this file points AIRFLOW_HOME at a per-session temporary folder
+with a SQLite metadata DB (copied from a migrated template, see ``almanac.demo.airflow_env``), the
+project's dags/ and plugins/ folders, and a retry delay of 0 s so failure paths retry at once instead
+of waiting minutes (the retry *count* stays the production one).
+
+Fixtures:
+- ``embedded_pg`` (session): the real embedded PostgreSQL server.
+- ``warehouse`` (session): a throw-away database ``almanac_test_<pid>`` on it with every schema and
+  domain table, and every warehouse ``AIRFLOW_CONN_*`` pointing at it. Concurrent pytest runs each
+  get their own database.
+- ``slack`` (session, cleared per test): a local HTTP receiver standing in for the Slack webhook;
+  the real notifier code posts to it through the ``slack_alerts`` connection.
+- ``airflow_runner`` (session): runs DAGs with ``dag.test()`` and clears/reruns tasks like the UI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from almanac.demo.airflow_env import airflow_env, migrated_sqlite_template
+from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env, slack_conn_env
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="almanac-airflow-"))
+_metadata = _SESSION_HOME / "airflow.db"
+shutil.copyfile(migrated_sqlite_template(DEFAULT_HOME / "cache"), _metadata)
+os.environ.update(airflow_env(_SESSION_HOME, f"sqlite:///{_metadata}"))
+os.environ["ALMANAC_RETRY_DELAY_SECONDS"] = "0"
+os.environ["ALMANAC_RECALC_COOLDOWN_MINUTES"] = "0"
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def embedded_pg():
+    pg = EmbeddedPostgres().start()
+    pg.drop_stale_test_databases()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def warehouse(embedded_pg):
+    """The per-session warehouse database, with every schema created and the connections set."""
+    from almanac import warehouse as layout
+
+    dbname = f"almanac_test_{os.getpid()}"
+    embedded_pg.create_database(dbname, drop_existing=True)
+    with embedded_pg.connect(dbname) as conn:
+        layout.create_schemas(conn)
+    os.environ.update(connection_env(embedded_pg, dbname))
+    yield Warehouse(embedded_pg, dbname)
+    embedded_pg.drop_database(dbname)
+
+
+class Warehouse:
+    """The test warehouse: open connections, run a query."""
+
+    def __init__(self, pg: EmbeddedPostgres, dbname: str) -> None:
+        self.pg = pg
+        self.dbname = dbname
+
+    def connect(self, *, autocommit: bool = False):
+        return self.pg.connect(self.dbname, autocommit=autocommit)
+
+    def query(self, statement: str, params=None) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def execute(self, statement: str, params=None) -> None:
+        with self.connect() as conn:
+            conn.execute(statement, params)
+
+
+@pytest.fixture(scope="session")
+def _slack_receiver():
+    from almanac.demo.slack_receiver import SlackReceiver
+
+    receiver = SlackReceiver().start()
+    os.environ.update(slack_conn_env(receiver.url))
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def slack(_slack_receiver):
+    """The Slack stand-in, emptied before each test."""
+    _slack_receiver.clear()
+    yield _slack_receiver
+    _slack_receiver.clear()
+
+
+@pytest.fixture(scope="session")
+def airflow_runner(warehouse, _slack_receiver):
+    from tests.support.airflow_runner import AirflowRunner
+
+    return AirflowRunner()
