@@ -7,6 +7,7 @@ does that on the same DagRun, with the same task runner ``dag.test()`` uses.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class AirflowRunner:
     def run(
         self,
         dag_id: str,
-        logical_date: dt.datetime | None | object = _NOT_SET,
+        logical_date: dt.datetime | object | None = _NOT_SET,
         conf: dict[str, Any] | None = None,
         run_after: dt.datetime | None = None,
     ) -> RunResult:
@@ -101,7 +102,8 @@ class AirflowRunner:
             tis = [
                 ti
                 for ti in dr.get_task_instances(session=session)
-                if ti.task_id in wanted and (map_index is None or ti.task_id not in task_ids or ti.map_index == map_index)
+                if ti.task_id in wanted
+                and (map_index is None or ti.task_id not in task_ids or ti.map_index == map_index)
             ]
             clear_task_instances(tis, session, dag_run_state=DagRunState.RUNNING)
             session.commit()
@@ -118,14 +120,15 @@ class AirflowRunner:
                         ti.try_number += 1
                     ti.state = TaskInstanceState.SCHEDULED
                 session.commit()
-                scheduled = [ti for ti in dr.get_task_instances(session=session) if ti.state == TaskInstanceState.SCHEDULED]
+                scheduled = [
+                    ti for ti in dr.get_task_instances(session=session) if ti.state == TaskInstanceState.SCHEDULED
+                ]
                 if not scheduled:
                     time.sleep(0.2)
                 for ti in scheduled:
-                    try:
+                    # a failing task records its state, as in dag.test(); the loop goes on
+                    with contextlib.suppress(Exception):
                         _run_task(ti=ti, task=dag.task_dict[ti.task_id])
-                    except Exception:  # the task's state records the failure, as in dag.test()
-                        pass
         return self.result(dag_id, run_id)
 
 
