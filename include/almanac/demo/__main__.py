@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -219,6 +220,7 @@ def demo(_: argparse.Namespace) -> int:
     print(f"{'domain':<16} {'table':<48} {'rows':>10}")
     for domain, table, n in counts:
         print(f"{domain:<16} {table:<48} {n:>10}")
+    shutil.rmtree(airflow_home, ignore_errors=True)
     print(f"\n== Slack messages posted: {len(receiver.payloads)}")
     for text in receiver.texts:
         print("  " + text.replace("\n", "\n  "))

