@@ -51,6 +51,33 @@ def read_sql(package: str, name: str) -> str:
     return resources.files(package).joinpath("sql", name).read_text()
 
 
+def split_statements(script: str) -> list[str]:
+    """Split one of our .sql files into statements at lines ending with ``;``.
+
+    psycopg 3 sends a statement with bind parameters as one prepared statement, which cannot hold
+    several commands. Our files keep semicolons at line ends only, so this simple split is exact
+    for them (it is not a general SQL parser). Comment lines between statements are dropped.
+    """
+    statements: list[str] = []
+    current: list[str] = []
+    for line in script.splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statements.append("\n".join(current).rstrip().rstrip(";"))
+            current = []
+    if current:
+        statements.append("\n".join(current))
+    return statements
+
+
+def execute_script(cur: Any, script: str, params: Mapping[str, Any] | None = None) -> None:
+    """Run every statement of ``script`` with the same named parameters (each uses what it needs)."""
+    for statement in split_statements(script):
+        cur.execute(statement, params)
+
+
 def qualified(table: str) -> sql.Composable:
     """``"schema.table"`` → a safely quoted identifier."""
     return sql.Identifier(*table.split("."))

@@ -41,6 +41,14 @@ class AirflowRunner:
     def dag(self, dag_id: str):
         return self.dagbag.get_dag(dag_id)
 
+    def _fresh_dag(self, dag_id: str):
+        """A newly parsed copy of the DAG: in-process task runs update task params in place with the
+        run's conf, so reusing one DAG object would leak one run's conf into the next (each task runs
+        in a fresh process in production)."""
+        from airflow.dag_processing.dagbag import DagBag
+
+        return DagBag(dag_folder=self.dag(dag_id).fileloc).get_dag(dag_id)
+
     def run(
         self,
         dag_id: str,
@@ -48,12 +56,27 @@ class AirflowRunner:
         conf: dict[str, Any] | None = None,
         run_after: dt.datetime | None = None,
     ) -> RunResult:
-        """Run ``dag_id`` once; ``logical_date=None`` makes a run without a logical date."""
+        """Trigger ``dag_id`` once and run it to the end; ``logical_date=None`` makes a run without one.
+
+        Like a new trigger for that date, each call starts a fresh DagRun with ``conf`` (``dag.test()``
+        alone would reuse an earlier run of the same logical date, with that run's conf).
+        """
         kwargs: dict[str, Any] = {"run_conf": conf, "run_after": run_after}
         if logical_date is not _NOT_SET:
             kwargs["logical_date"] = logical_date
-        dag_run = self.dag(dag_id).test(**kwargs)
+            if logical_date is not None:
+                self._delete_runs(dag_id, logical_date)
+        dag_run = self._fresh_dag(dag_id).test(**kwargs)
         return self.result(dag_id, dag_run.run_id)
+
+    @staticmethod
+    def _delete_runs(dag_id: str, logical_date: dt.datetime) -> None:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            for dr in session.query(DagRun).filter_by(dag_id=dag_id, logical_date=logical_date):
+                session.delete(dr)
 
     def result(self, dag_id: str, run_id: str) -> RunResult:
         from airflow.models.dagrun import DagRun

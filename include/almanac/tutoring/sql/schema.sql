@@ -1,0 +1,46 @@
+-- tutoring (DESIGN.md §4.5). Sources belong to the tutoring platform; the embedded runtime and the
+-- tests create them. The output table keeps the seed's columns, with `window` renamed `metric_window`.
+CREATE TABLE IF NOT EXISTS tutoring.tutors (
+    tutor_id  text PRIMARY KEY,
+    name      text NOT NULL,
+    is_active boolean NOT NULL DEFAULT true
+);
+
+CREATE TABLE IF NOT EXISTS tutoring.sessions (
+    session_id            text PRIMARY KEY,
+    tutor_id              text NOT NULL REFERENCES tutoring.tutors (tutor_id),
+    student_id            text NOT NULL,
+    scheduled_start       timestamptz NOT NULL,
+    status                text NOT NULL,     -- completed / no_show / cancelled / rescheduled
+    is_first_session      boolean NOT NULL DEFAULT false,
+    student_rating        integer,           -- 1–5 or NULL
+    rescheduled_by        text,              -- tutor / student / NULL
+    objectives_met        boolean,
+    engagement_score      double precision,  -- 0–100
+    response_time_minutes double precision
+);
+CREATE INDEX IF NOT EXISTS sessions_tutor_start_idx ON tutoring.sessions (tutor_id, scheduled_start);
+
+-- One row per (tutor, reference date R, window). calculation_date is always R at 00:00 UTC, so the
+-- unique key on it is the unique key on "calculation_date's date" of DESIGN.md §4.5; metric_id spells
+-- the same key as text (the seed's primary key).
+CREATE TABLE IF NOT EXISTS tutoring.tutor_performance_metrics (
+    metric_id                   text PRIMARY KEY,
+    tutor_id                    text NOT NULL REFERENCES tutoring.tutors (tutor_id),
+    calculation_date            timestamptz NOT NULL,
+    metric_window               text NOT NULL CHECK (metric_window IN ('7day', '30day', '90day')),
+    sessions_completed          integer NOT NULL,
+    avg_rating                  double precision,
+    first_session_success_rate  double precision,
+    reschedule_rate             double precision,
+    no_show_count               integer NOT NULL,
+    engagement_score            double precision,
+    learning_objectives_met_pct double precision,
+    response_time_avg_minutes   double precision,
+    performance_tier            text,
+    excluded_sessions           integer NOT NULL DEFAULT 0,  -- out-of-range rows left out of this window
+    created_at                  timestamptz NOT NULL,
+    updated_at                  timestamptz NOT NULL,
+    UNIQUE (tutor_id, calculation_date, metric_window)
+);
+CREATE INDEX IF NOT EXISTS tutor_performance_metrics_date_idx ON tutoring.tutor_performance_metrics (calculation_date);
