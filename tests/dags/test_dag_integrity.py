@@ -77,8 +77,8 @@ def test_schedule_and_timezone_match_design(dagbag, dag_id):
     if cron is None:
         assert dag.schedule is None
         return
-    assert timetable._expression == cron
-    assert str(timetable._timezone.name if hasattr(timetable._timezone, "name") else timetable._timezone) == tz
+    assert timetable.expression == cron
+    assert str(getattr(timetable.timezone, "name", timetable.timezone)) == tz
 
 
 def test_dag_level_settings(dagbag):

@@ -1,0 +1,18 @@
+-- employee_current_status as of the end of end_date (midnight after it, Chicago): clocked_in when a
+-- shift spans that moment. Computed for that instant, not for the wall clock, so a recalculation of
+-- a range gives what the daily run for its last day gave.
+INSERT INTO productivity.employee_current_status (employee_id, status, last_activity_at, updated_at)
+SELECT e.id,
+       CASE WHEN EXISTS (
+           SELECT 1 FROM productivity.clock_times ct
+           WHERE ct.employee_id = e.id AND ct.clock_in < %(as_of)s
+             AND (ct.clock_out IS NULL OR ct.clock_out > %(as_of)s)
+             AND ct.clock_in > %(as_of)s::timestamptz - interval '24 hours'
+       ) THEN 'clocked_in' ELSE 'clocked_out' END,
+       (SELECT max(a.window_end) FROM productivity.activity_logs a
+        WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s),
+       %(as_of)s
+FROM productivity.employees e
+WHERE e.is_active
+ON CONFLICT (employee_id) DO UPDATE SET
+    status = EXCLUDED.status, last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at

@@ -1,0 +1,162 @@
+-- productivity (DESIGN.md §4.4). Sources belong to the warehouse app; the embedded runtime and the
+-- tests create them. Work date = the America/Chicago date of clock_in.
+CREATE TABLE IF NOT EXISTS productivity.role_configs (
+    role_id                 integer PRIMARY KEY,
+    role_name               text NOT NULL,
+    multiplier              numeric NOT NULL,
+    idle_threshold_minutes  integer NOT NULL,
+    alert_threshold_minutes integer NOT NULL,
+    expected_items_per_hour numeric NOT NULL
+);
+CREATE TABLE IF NOT EXISTS productivity.employees (
+    id              integer PRIMARY KEY,
+    name            text NOT NULL,
+    is_active       boolean NOT NULL DEFAULT true,
+    primary_role_id integer REFERENCES productivity.role_configs (role_id)
+);
+CREATE TABLE IF NOT EXISTS productivity.pay_rates (
+    employee_id    integer NOT NULL REFERENCES productivity.employees (id),
+    hourly_rate    numeric NOT NULL,
+    effective_from date NOT NULL,
+    PRIMARY KEY (employee_id, effective_from)
+);
+CREATE TABLE IF NOT EXISTS productivity.activity_logs (
+    id           bigserial PRIMARY KEY,
+    employee_id  integer NOT NULL,
+    role_id      integer NOT NULL,
+    window_start timestamptz NOT NULL,
+    window_end   timestamptz NOT NULL,
+    items_count  integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activity_logs_employee_start_idx ON productivity.activity_logs (employee_id, window_start);
+CREATE TABLE IF NOT EXISTS productivity.clock_times (
+    id          bigserial PRIMARY KEY,
+    employee_id integer NOT NULL,
+    clock_in    timestamptz NOT NULL,
+    clock_out   timestamptz
+);
+CREATE INDEX IF NOT EXISTS clock_times_work_date_idx
+    ON productivity.clock_times (((clock_in AT TIME ZONE 'America/Chicago')::date));
+
+-- Derived tables. work_date keys each row to the day it belongs to, so a stage can replace a range.
+CREATE TABLE IF NOT EXISTS productivity.daily_scores (
+    employee_id     integer NOT NULL,
+    score_date      date NOT NULL,
+    items_processed integer NOT NULL,
+    points          numeric NOT NULL,
+    clocked_minutes numeric NOT NULL,
+    active_minutes  numeric NOT NULL,
+    idle_minutes    numeric NOT NULL,
+    efficiency_pct  numeric,
+    PRIMARY KEY (employee_id, score_date)
+);
+CREATE TABLE IF NOT EXISTS productivity.idle_periods (
+    employee_id      integer NOT NULL,
+    work_date        date NOT NULL,
+    start_time       timestamptz NOT NULL,
+    end_time         timestamptz NOT NULL,
+    duration_minutes numeric NOT NULL,
+    PRIMARY KEY (employee_id, start_time)
+);
+CREATE TABLE IF NOT EXISTS productivity.alerts (
+    employee_id integer NOT NULL,
+    alert_type  text NOT NULL,
+    created_at  timestamptz NOT NULL,  -- when the idle period ended: the moment it became alertable
+    work_date   date NOT NULL,
+    details     jsonb NOT NULL,
+    PRIMARY KEY (employee_id, alert_type, created_at)
+);
+CREATE TABLE IF NOT EXISTS productivity.employee_hourly_costs (
+    employee_id   integer NOT NULL,
+    score_date    date NOT NULL,
+    hourly_rate   numeric,
+    labor_cost    numeric,
+    cost_per_item numeric,
+    PRIMARY KEY (employee_id, score_date)
+);
+CREATE TABLE IF NOT EXISTS productivity.employee_current_status (
+    employee_id      integer PRIMARY KEY,
+    status           text NOT NULL,
+    last_activity_at timestamptz,
+    updated_at       timestamptz NOT NULL
+);
+
+-- Shared building blocks of the stages (plain views: the planner pushes the work_date filter in).
+-- A shift with no clock_out, or one that ends before it starts or lasts over 24 h, is a data error:
+-- it is left out of every stage and counted in the run summary.
+CREATE OR REPLACE VIEW productivity.v_shifts AS
+SELECT ct.id AS shift_id,
+       ct.employee_id,
+       ct.clock_in,
+       ct.clock_out,
+       (ct.clock_in AT TIME ZONE 'America/Chicago')::date AS work_date,
+       ct.clock_out IS NOT NULL AND ct.clock_out > ct.clock_in
+           AND ct.clock_out - ct.clock_in <= interval '24 hours' AS is_valid
+FROM productivity.clock_times ct;
+
+-- Activity windows inside valid shifts, clipped to the shift (windows with end < start or negative
+-- items are data errors, left out).
+CREATE OR REPLACE VIEW productivity.v_shift_activity AS
+SELECT s.shift_id, s.employee_id, s.work_date, a.role_id, a.items_count,
+       greatest(a.window_start, s.clock_in) AS window_start,
+       least(a.window_end, s.clock_out) AS window_end
+FROM productivity.v_shifts s
+JOIN productivity.activity_logs a
+  ON a.employee_id = s.employee_id AND a.window_start < s.clock_out AND a.window_end > s.clock_in
+ -- a lower bound for the index range scan: no activity window is longer than a day
+ AND a.window_start > s.clock_in - interval '1 day'
+WHERE s.is_valid AND a.window_end >= a.window_start AND a.items_count >= 0;
+
+-- The role an employee worked most (by items) on a work date; ties go to the lower role id. Its idle
+-- and alert thresholds and expected rate apply to that day.
+CREATE OR REPLACE VIEW productivity.v_day_role AS
+SELECT DISTINCT ON (employee_id, work_date) employee_id, work_date, role_id
+FROM productivity.v_shift_activity
+GROUP BY employee_id, work_date, role_id
+ORDER BY employee_id, work_date, sum(items_count) DESC, role_id;
+
+-- The role whose thresholds apply to an employee's work date: the day's role, or the employee's primary
+-- role on a day without any activity (a shift with no activity at all is one long idle period).
+CREATE OR REPLACE VIEW productivity.v_day_thresholds AS
+SELECT s.employee_id, s.work_date, coalesce(dr.role_id, e.primary_role_id) AS role_id
+FROM (SELECT DISTINCT employee_id, work_date FROM productivity.v_shifts WHERE is_valid) s
+JOIN productivity.employees e ON e.id = s.employee_id
+LEFT JOIN productivity.v_day_role dr USING (employee_id, work_date);
+
+-- Gaps inside valid shifts: shift start, activity windows, shift end, ordered; a gap runs from the
+-- latest end so far to the next start. Only gaps of at least the day role's idle threshold count.
+-- (work_date in PARTITION BY lets the planner push a date-range filter below the window function.)
+CREATE OR REPLACE VIEW productivity.v_idle_gaps AS
+WITH points AS (
+    SELECT shift_id, employee_id, work_date, window_start AS t_start, window_end AS t_end
+    FROM productivity.v_shift_activity
+    UNION ALL
+    SELECT shift_id, employee_id, work_date, clock_in, clock_in FROM productivity.v_shifts WHERE is_valid
+    UNION ALL
+    SELECT shift_id, employee_id, work_date, clock_out, clock_out FROM productivity.v_shifts WHERE is_valid
+),
+ordered AS (
+    SELECT p.*, max(t_end) OVER (PARTITION BY work_date, shift_id ORDER BY t_start, t_end
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_end
+    FROM points p
+)
+SELECT o.employee_id, o.work_date, o.previous_end AS start_time, o.t_start AS end_time,
+       round((extract(epoch FROM o.t_start - o.previous_end) / 60.0)::numeric, 2) AS duration_minutes,
+       rc.alert_threshold_minutes
+FROM ordered o
+JOIN productivity.v_day_thresholds dr USING (employee_id, work_date)
+JOIN productivity.role_configs rc ON rc.role_id = dr.role_id
+WHERE o.t_start - o.previous_end >= make_interval(mins => rc.idle_threshold_minutes)
+  AND o.t_start > o.previous_end;
+
+-- The cache the dashboards read (the seed's Redis keys). They show the live state, so they use the
+-- database clock: refreshing them is the one stage whose output depends on when it runs.
+CREATE MATERIALIZED VIEW IF NOT EXISTS productivity.currently_working AS
+SELECT ct.employee_id, ct.clock_in FROM productivity.clock_times ct
+WHERE ct.clock_out IS NULL AND ct.clock_in > now() - interval '24 hours';
+CREATE MATERIALIZED VIEW IF NOT EXISTS productivity.today_clock_times AS
+SELECT ct.* FROM productivity.clock_times ct
+WHERE (ct.clock_in AT TIME ZONE 'America/Chicago')::date = (now() AT TIME ZONE 'America/Chicago')::date;
+CREATE MATERIALIZED VIEW IF NOT EXISTS productivity.working_today AS
+SELECT DISTINCT ct.employee_id FROM productivity.clock_times ct
+WHERE (ct.clock_in AT TIME ZONE 'America/Chicago')::date = (now() AT TIME ZONE 'America/Chicago')::date;

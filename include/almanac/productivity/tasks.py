@@ -1,0 +1,182 @@
+"""What the ``productivity_recalculation`` DAG calls. Each stage is one set-based statement over its
+date range, replacing that range inside one transaction: a failure leaves the range old, never half."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from almanac.calendar import business_date
+from almanac.connections import PRODUCTIVITY_DB
+from almanac.db import read_sql, transaction
+from almanac.productivity.transform import InvalidRequestError, Request, chunk_range, resolve_request
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "almanac.productivity"
+CHICAGO = ZoneInfo("America/Chicago")
+
+#: Date-ranged stages: (table, its date column, statement file).
+RANGE_STAGES = {
+    "daily_scores": ("productivity.daily_scores", "score_date", "daily_scores.sql"),
+    "idle_periods": ("productivity.idle_periods", "work_date", "idle_periods.sql"),
+    "alerts": ("productivity.alerts", "work_date", "alerts.sql"),
+    "employee_hourly_costs": ("productivity.employee_hourly_costs", "score_date", "hourly_costs.sql"),
+}
+MATERIALIZED_VIEWS = ("productivity.currently_working", "productivity.today_clock_times", "productivity.working_today")
+
+
+def cooldown_minutes() -> float:
+    """Minimum gap between manual runs (seed: 5 min); ``ALMANAC_RECALC_COOLDOWN_MINUTES=0`` disables it."""
+    return float(os.environ.get("ALMANAC_RECALC_COOLDOWN_MINUTES", "5"))
+
+
+def check_request(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Resolve the range and tables, refuse what the params schema could not, enforce the cooldown."""
+    dag_run = context["dag_run"]
+    yesterday = business_date(context, tz="America/Chicago", days_before=1)
+    try:
+        request = resolve_request(context["params"], yesterday)
+    except InvalidRequestError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"invalid request: {exc}") from exc  # no retry can fix a bad request
+    if is_manual(dag_run):
+        enforce_cooldown(context["ti"])
+    log.info(
+        "Recalculating %s..%s (%d days), stages: %s, clear_existing=%s",
+        request.start_date,
+        request.end_date,
+        (request.end_date - request.start_date).days + 1,
+        ", ".join(request.tables),
+        request.clear_existing,
+    )
+    return request.to_xcom()
+
+
+def is_manual(dag_run: Any) -> bool:
+    run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
+    return str(run_type).lower() == "manual"
+
+
+def enforce_cooldown(ti: Any) -> None:
+    """Refuse a manual run that starts less than the cooldown after the previous manual run ended."""
+    minutes = cooldown_minutes()
+    if minutes <= 0:
+        return
+    previous = ti.get_previous_dagrun()
+    if previous is None or not is_manual(previous) or previous.end_date is None:
+        return
+    waited = dt.datetime.now(dt.UTC) - previous.end_date  # a duration between runs, not a business date
+    if waited < dt.timedelta(minutes=minutes):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"cooldown: the previous manual recalculation ({previous.run_id}) ended {waited.total_seconds():.0f} s ago;"
+            f" wait {minutes:g} minutes between manual runs (ALMANAC_RECALC_COOLDOWN_MINUTES)"
+        )
+
+
+def plan_chunks(request_data: Mapping[str, Any]) -> list[dict[str, str]]:
+    request = Request.from_xcom(request_data)
+    chunks = chunk_range(request.start_date, request.end_date)
+    log.info("%d chunk(s): %s", len(chunks), ", ".join(c["label"] for c in chunks))
+    return chunks
+
+
+def skip_unless_selected(request: Request, stage: str) -> None:
+    if not request.selects(stage):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"{stage} not selected (tables={list(request.tables)})")
+
+
+def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: Mapping[str, str]) -> dict[str, Any]:
+    """Replace ``stage``'s rows for the chunk's dates in one transaction (delete with clear_existing, then upsert)."""
+    request = Request.from_xcom(request_data)
+    skip_unless_selected(request, stage)
+    table, date_column, statement = RANGE_STAGES[stage]
+    params = {
+        "start_date": dt.date.fromisoformat(chunk["start_date"]),
+        "end_date": dt.date.fromisoformat(chunk["end_date"]),
+    }
+    result: dict[str, Any] = {"stage": stage, "chunk": chunk["label"]}
+    with transaction(PRODUCTIVITY_DB) as conn:
+        if request.clear_existing:
+            result["deleted"] = conn.execute(
+                f"DELETE FROM {table} WHERE {date_column} BETWEEN %(start_date)s AND %(end_date)s", params
+            ).rowcount
+        result["written"] = conn.execute(read_sql(PACKAGE, statement), params).rowcount
+        if stage == "daily_scores":
+            errors = conn.execute(read_sql(PACKAGE, "data_errors.sql"), params).fetchone()
+            result.update(
+                zip(("invalid_shifts", "invalid_activity_windows", "employees_with_errors"), errors, strict=True)
+            )
+    log.info("%s %s: %s", stage, chunk["label"], {k: v for k, v in result.items() if k not in ("stage", "chunk")})
+    return result
+
+
+def update_primary_roles(request_data: Mapping[str, Any]) -> int:
+    request = Request.from_xcom(request_data)
+    skip_unless_selected(request, "employee_primary_roles")
+    with transaction(PRODUCTIVITY_DB) as conn:
+        changed = conn.execute(read_sql(PACKAGE, "primary_roles.sql"), {"end_date": request.end_date}).rowcount
+    log.info("primary roles from the 30 days up to %s: %d employees changed role", request.end_date, changed)
+    return changed
+
+
+def update_current_status(request_data: Mapping[str, Any]) -> int:
+    request = Request.from_xcom(request_data)
+    skip_unless_selected(request, "employee_current_status")
+    as_of = dt.datetime.combine(request.end_date + dt.timedelta(days=1), dt.time(), tzinfo=CHICAGO)
+    with transaction(PRODUCTIVITY_DB) as conn:
+        updated = conn.execute(read_sql(PACKAGE, "current_status.sql"), {"as_of": as_of}).rowcount
+    log.info("current status as of %s: %d employees", as_of.isoformat(), updated)
+    return updated
+
+
+def refresh_cache(request_data: Mapping[str, Any]) -> list[str]:
+    request = Request.from_xcom(request_data)
+    skip_unless_selected(request, "cache")
+    with transaction(PRODUCTIVITY_DB) as conn:
+        for view in MATERIALIZED_VIEWS:
+            conn.execute(f"REFRESH MATERIALIZED VIEW {view}")
+    log.info("refreshed %s", ", ".join(MATERIALIZED_VIEWS))
+    return list(MATERIALIZED_VIEWS)
+
+
+def summarize(context: Mapping[str, Any], request_data: Mapping[str, Any], chunks: list) -> dict[str, Any]:
+    """The run summary: rows written per stage and the data errors excluded (counts only)."""
+    ti = context["ti"]
+    request = Request.from_xcom(request_data)
+    summary: dict[str, Any] = {
+        "start_date": request.start_date.isoformat(),
+        "end_date": request.end_date.isoformat(),
+        "stages": list(request.tables),
+        "chunks": len(chunks),
+        "rows_written": {},
+        "invalid_shifts": 0,
+        "invalid_activity_windows": 0,
+        "employees_with_errors": 0,
+    }
+    for stage in RANGE_STAGES:
+        if not request.selects(stage):
+            continue
+        results = [ti.xcom_pull(task_ids=stage, map_indexes=i) for i in range(len(chunks))]
+        summary["rows_written"][stage] = sum(r["written"] for r in results if r)
+        if stage == "daily_scores":
+            for key in ("invalid_shifts", "invalid_activity_windows", "employees_with_errors"):
+                summary[key] = sum(r[key] for r in results if r)
+    log.info("recalculation summary: %s", summary)
+    if summary["employees_with_errors"]:
+        log.warning(
+            "%d shift(s) and %d activity window(s) with bad data were excluded (%d employees); see the sources",
+            summary["invalid_shifts"],
+            summary["invalid_activity_windows"],
+            summary["employees_with_errors"],
+        )
+    return summary

@@ -1,0 +1,260 @@
+"""productivity_recalculation through real dag.test() runs on hand-built shifts.
+
+Roles: 1 picker (×1, idle ≥ 10 min, alert ≥ 30 min, 60 items/h), 2 packer (×2, idle ≥ 20, alert ≥ 40, 30/h).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "productivity_recalculation"
+UTC = dt.UTC
+DERIVED = (
+    "productivity.daily_scores ORDER BY employee_id, score_date",
+    "productivity.idle_periods ORDER BY employee_id, start_time",
+    "productivity.alerts ORDER BY employee_id, created_at",
+    "productivity.employee_hourly_costs ORDER BY employee_id, score_date",
+    "productivity.employee_current_status ORDER BY employee_id",
+    "productivity.employees ORDER BY id",
+)
+
+
+def utc(d, hh, mm=0):
+    return dt.datetime(2026, 3, d, hh, mm, tzinfo=UTC)
+
+
+def run_at(day):
+    """A run at 06:00 Chicago (CST, UTC−6) on 2026-03-<day>: it recalculates the day before."""
+    return utc(day, 12)
+
+
+@pytest.fixture
+def shifts(warehouse):
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "TRUNCATE productivity.alerts, productivity.idle_periods, productivity.daily_scores,"
+            " productivity.employee_hourly_costs, productivity.employee_current_status, productivity.activity_logs,"
+            " productivity.clock_times, productivity.pay_rates, productivity.employees, productivity.role_configs"
+            " RESTART IDENTITY CASCADE"
+        )
+        cur.execute(
+            "INSERT INTO productivity.role_configs VALUES (1, 'picker', 1, 10, 30, 60), (2, 'packer', 2, 20, 40, 30)"
+        )
+        cur.execute("INSERT INTO productivity.employees VALUES (1, 'a', true, 1), (2, 'b', true, 2), (3, 'c', true, 1)")
+        cur.execute("INSERT INTO productivity.pay_rates VALUES (1, 20, '2026-01-01'), (2, 18, '2026-01-01')")
+        clock = [
+            (1, utc(2, 14), utc(2, 22)),  # 08:00–16:00 CST on Mar 2: 480 min
+            (2, utc(3, 4, 30), utc(3, 10, 30)),  # Mar 2 22:30 CST → Mar 3 04:30 CST: work date Mar 2
+            (3, utc(2, 14), None),  # never clocked out: a data error
+            (1, utc(3, 14), utc(3, 16)),  # Mar 3, 2 h
+            (1, utc(4, 14), utc(4, 16)),  # Mar 4, 2 h
+        ]
+        cur.executemany(
+            "INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out) VALUES (%s, %s, %s)", clock
+        )
+        activity = [
+            # employee 1, Mar 2: gap 14:00–14:15 at shift start (15 ≥ 10: idle, < 30: no alert)
+            (1, 1, utc(2, 14, 15), utc(2, 15), 30),
+            (1, 1, utc(2, 15, 5), utc(2, 17), 100),  # 5-minute gap: not idle
+            (
+                1,
+                1,
+                utc(2, 17, 45),
+                utc(2, 21, 30),
+                200,
+            ),  # 45-minute gap in the middle: idle + alert; 30 at the end: idle + alert
+            # employee 2 across midnight in Chicago
+            (2, 2, utc(3, 4, 30), utc(3, 6), 50),
+            (2, 2, utc(3, 6, 15), utc(3, 9), 60),  # 15-minute gap < 20 for packers; 90 min at the end: idle + alert
+            (3, 1, utc(2, 14), utc(2, 15), 10),
+            (1, 1, utc(3, 14), utc(3, 16), 120),
+            (1, 1, utc(4, 14), utc(4, 15), 60),  # last hour of Mar 4 idle: idle + alert
+        ]
+        cur.executemany(
+            "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            activity,
+        )
+    return warehouse
+
+
+def derived(warehouse):
+    return {q: warehouse.query(f"SELECT * FROM {q}") for q in DERIVED}
+
+
+def test_idle_periods_alerts_and_scores_on_hand_built_shifts(shifts, airflow_runner):
+    result = airflow_runner.run(
+        DAG_ID, logical_date=run_at(3), conf={"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    )
+    assert result.state == "success", result.task_states
+    idle = shifts.query(
+        "SELECT employee_id, start_time, end_time, duration_minutes FROM productivity.idle_periods ORDER BY 1, 2"
+    )
+    assert idle == [
+        (1, utc(2, 14), utc(2, 14, 15), Decimal("15.00")),
+        (1, utc(2, 17), utc(2, 17, 45), Decimal("45.00")),
+        (1, utc(2, 21, 30), utc(2, 22), Decimal("30.00")),
+        (2, utc(3, 9), utc(3, 10, 30), Decimal("90.00")),
+    ]
+    alerts = shifts.query(
+        "SELECT employee_id, alert_type, created_at, work_date FROM productivity.alerts ORDER BY 1, 3"
+    )
+    assert alerts == [
+        (1, "idle_detected", utc(2, 17, 45), dt.date(2026, 3, 2)),
+        (1, "idle_detected", utc(2, 22), dt.date(2026, 3, 2)),
+        (2, "idle_detected", utc(3, 10, 30), dt.date(2026, 3, 2)),
+    ]
+    scores = shifts.query(
+        "SELECT employee_id, score_date, items_processed, points, clocked_minutes, active_minutes, idle_minutes,"
+        " efficiency_pct FROM productivity.daily_scores ORDER BY 1, 2"
+    )
+    assert scores == [
+        (
+            1,
+            dt.date(2026, 3, 2),
+            330,
+            Decimal("330"),
+            Decimal("480.00"),
+            Decimal("385.00"),
+            Decimal("90.00"),
+            Decimal("68.75"),
+        ),
+        (
+            2,
+            dt.date(2026, 3, 2),
+            110,
+            Decimal("220"),
+            Decimal("360.00"),
+            Decimal("255.00"),
+            Decimal("90.00"),
+            Decimal("61.11"),
+        ),
+    ]
+    costs = shifts.query(
+        "SELECT employee_id, hourly_rate, labor_cost, cost_per_item FROM productivity.employee_hourly_costs ORDER BY 1"
+    )
+    assert costs == [
+        (1, Decimal("20"), Decimal("160.00"), Decimal("0.4848")),
+        (2, Decimal("18"), Decimal("108.00"), Decimal("0.9818")),
+    ]
+    summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
+    assert summary["invalid_shifts"] == 1
+    assert summary["employees_with_errors"] == 1
+    assert summary["rows_written"] == {"daily_scores": 2, "idle_periods": 4, "alerts": 3, "employee_hourly_costs": 2}
+
+
+def test_a_range_equals_the_daily_runs_and_a_rerun_is_identical(shifts, airflow_runner):
+    for day in (3, 4, 5):  # the scheduled shape: each run recalculates yesterday (Mar 2, 3, 4)
+        assert airflow_runner.run(DAG_ID, logical_date=run_at(day)).state == "success"
+    daily = derived(shifts)
+    assert len(daily["productivity.daily_scores ORDER BY employee_id, score_date"]) == 4
+    for table in ("alerts", "idle_periods", "daily_scores", "employee_hourly_costs", "employee_current_status"):
+        shifts.execute(f"TRUNCATE productivity.{table}")
+    conf = {"start_date": "2026-03-02", "end_date": "2026-03-04"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=conf).state == "success"
+    assert derived(shifts) == daily
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=conf).state == "success"
+    assert derived(shifts) == daily
+
+
+def test_only_the_range_and_the_selected_tables_change(shifts, airflow_runner):
+    assert (
+        airflow_runner.run(
+            DAG_ID, logical_date=run_at(5), conf={"start_date": "2026-03-02", "end_date": "2026-03-04"}
+        ).state
+        == "success"
+    )
+    before = derived(shifts)
+    shifts.execute("UPDATE productivity.activity_logs SET items_count = items_count * 2")  # the sources change
+    result = airflow_runner.run(
+        DAG_ID,
+        logical_date=run_at(5),
+        conf={"start_date": "2026-03-03", "end_date": "2026-03-03", "tables": ["daily_scores"]},
+    )
+    assert result.state == "success"
+    assert result.task_states["idle_periods[0]"] == "skipped"
+    assert result.task_states["employee_current_status"] == "skipped"
+    after = derived(shifts)
+    scores_key = "productivity.daily_scores ORDER BY employee_id, score_date"
+    changed = [r for r in after[scores_key] if r not in before[scores_key]]
+    assert [(r[0], r[1], r[2]) for r in changed] == [(1, dt.date(2026, 3, 3), 240)]  # only Mar 3, doubled
+    for key in DERIVED:
+        if key != scores_key:
+            assert after[key] == before[key], key
+
+
+@pytest.mark.parametrize(
+    ("conf", "field"),
+    [
+        ({"tables": ["bogus"]}, "tables"),
+        ({"start_date": "2026-02-30"}, "start_date"),
+        ({"clear_existing": "no"}, "clear_existing"),
+    ],
+)
+def test_bad_params_are_rejected_at_trigger_time(airflow_runner, conf, field):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    with pytest.raises(ParamValidationError, match=field):
+        airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=conf)
+
+
+def test_cross_field_rules_fail_the_first_task_naming_the_field(shifts, airflow_runner, slack):
+    result = airflow_runner.run(
+        DAG_ID, logical_date=run_at(3), conf={"start_date": "2026-03-04", "end_date": "2026-03-02"}
+    )
+    assert result.state == "failed"
+    assert result.task_states["check_request"] == "failed"
+    alert = next(t for t in slack.texts if "check_request" in t)
+    assert "end_date 2026-03-02 is before start_date 2026-03-04" in alert
+    assert "try 1" in alert  # AirflowFailException: no retries for a bad request
+    assert shifts.query("SELECT count(*) FROM productivity.daily_scores") == [(0,)]
+
+
+def test_a_failure_mid_stage_keeps_the_previous_rows_and_clearing_completes(shifts, airflow_runner):
+    conf = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=conf).state == "success"
+    before = derived(shifts)
+    shifts.execute(
+        "UPDATE productivity.activity_logs SET window_end = window_end - interval '10 minutes' WHERE employee_id = 1"
+    )
+    shifts.execute(
+        """
+        CREATE FUNCTION productivity.refuse_employee_2() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'simulated failure while writing idle periods'; END $$;
+        CREATE TRIGGER refuse_employee_2 BEFORE INSERT ON productivity.idle_periods
+        FOR EACH ROW WHEN (NEW.employee_id = 2) EXECUTE FUNCTION productivity.refuse_employee_2();
+        """
+    )
+    try:
+        result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=conf)
+        assert result.state == "failed"
+        assert result.task_states["idle_periods[0]"] == "failed"
+        idle_key = "productivity.idle_periods ORDER BY employee_id, start_time"
+        assert derived(shifts)[idle_key] == before[idle_key]  # employee 1's deleted rows came back: one transaction
+    finally:
+        shifts.execute("DROP TRIGGER refuse_employee_2 ON productivity.idle_periods")
+    resumed = airflow_runner.clear_and_resume(DAG_ID, result.run_id, ["idle_periods"])
+    assert resumed.state == "success", resumed.task_states
+    idle = shifts.query("SELECT employee_id, duration_minutes FROM productivity.idle_periods ORDER BY 1, start_time")
+    # windows now end 10 minutes earlier: gaps 15 (start), 15, 55 and 40 (end) minutes
+    assert idle == [
+        (1, Decimal("15.00")),
+        (1, Decimal("15.00")),
+        (1, Decimal("55.00")),
+        (1, Decimal("40.00")),
+        (2, Decimal("90.00")),
+    ]
+
+
+def test_a_manual_run_inside_the_cooldown_is_refused(shifts, airflow_runner, monkeypatch, slack):
+    monkeypatch.setenv("ALMANAC_RECALC_COOLDOWN_MINUTES", "5")
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3)).state == "success"
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(4))
+    assert result.state == "failed"
+    assert result.task_states["check_request"] == "failed"
+    assert any("cooldown" in t and "wait 5 minutes" in t for t in slack.texts)
