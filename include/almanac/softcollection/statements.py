@@ -1,0 +1,89 @@
+"""SQLAlchemy Core tables and statements that run unchanged on Oracle (production) and Postgres.
+
+Names are lower case and unquoted, so Oracle folds them to its upper-case DSSB_APP.SC_LOCAL_CONTROL
+etc. and Postgres finds its lower-case dssb_app.sc_local_control (DESIGN.md §2). The engine comes from
+the Airflow connection (its hook's connection through ``creator``), so the dialect follows the
+connection type: ``oracle`` → oracle+oracledb, ``postgres`` → postgresql+psycopg.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+def _assignment_table(name: str, schema: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("iin", sa.String(12), nullable=False),
+        sa.Column("theory_id", sa.String(50), nullable=False),
+        sa.Column("date_start", sa.Date, nullable=False),
+        sa.Column("date_end", sa.Date, nullable=False),
+        sa.Column("insert_datetime", sa.DateTime, nullable=False),
+        *(sa.Column(f"tab{i}", sa.String(255)) for i in range(1, 6)),
+        schema=schema,
+    )
+
+
+theories = sa.Table(
+    "softcollection_theories",
+    metadata,
+    sa.Column("theory_id", sa.String(50), primary_key=True),
+    sa.Column("theory_name", sa.String(255)),
+    sa.Column("theory_start_date", sa.Date),
+    sa.Column("theory_end_date", sa.Date),
+    schema="dssb_app",
+)
+source_users = sa.Table(
+    "sc_1_120",
+    metadata,
+    sa.Column("iin", sa.String(12)),
+    sa.Column("count_day", sa.Integer),
+    schema="spss_user_dracrm",
+)
+local_control = _assignment_table("sc_local_control", "dssb_app")
+local_target = _assignment_table("sc_local_target", "dssb_app")
+theory_users = _assignment_table("sc_theory_users", "spss")
+
+ELIGIBLE_COUNT_DAY = 5
+
+
+def active_campaigns(run_date: dt.date) -> sa.Select:
+    return (
+        sa.select(theories.c.theory_id, theories.c.theory_name, theories.c.theory_end_date)
+        .where(theories.c.theory_start_date <= run_date, theories.c.theory_end_date >= run_date)
+        .order_by(theories.c.theory_id)
+    )
+
+
+def eligible_iins() -> sa.Select:
+    """Distinct IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM)."""
+    return sa.select(source_users.c.iin).where(source_users.c.count_day == ELIGIBLE_COUNT_DAY).distinct()
+
+
+def already_assigned_iins(run_date: dt.date) -> sa.CompoundSelect:
+    """IINs assigned before D to a campaign still running on D (DSSB_APP control and target).
+
+    Only rows with DATE_START < D count: D's own rows are this run's, so a rerun of D plans the same.
+    """
+    return sa.union(
+        *(
+            sa.select(t.c.iin).where(t.c.date_start < run_date, t.c.date_end >= run_date)
+            for t in (local_control, local_target)
+        )
+    )
+
+
+def delete_campaign_day(table: sa.Table, theory_ids: Sequence[str], run_date: dt.date) -> sa.Delete:
+    """D's rows of one campaign's group THEORY_IDs: what a rerun replaces."""
+    return sa.delete(table).where(table.c.date_start == run_date, table.c.theory_id.in_(list(theory_ids)))
+
+
+def insert_assignments(table: sa.Table) -> sa.Insert:
+    """Executed with a list of parameter dicts: executemany (array binds on Oracle)."""
+    return sa.insert(table)

@@ -1,0 +1,147 @@
+"""softcollection_daily_distribution through real dag.test() runs on the embedded Postgres."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from almanac.demo.softcollection_data import generate, synthetic_iins
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "softcollection_daily_distribution"
+RUN = dt.datetime(2026, 3, 16, 4, tzinfo=dt.UTC)  # 09:00 Almaty, D = 2026-03-16
+D = dt.date(2026, 3, 16)
+TABLES = ("dssb_app.sc_local_control", "dssb_app.sc_local_target", "spss.sc_theory_users")
+IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+@pytest.fixture
+def sc(warehouse):
+    with warehouse.connect() as conn:
+        generate(conn, eligible=1000, others=300)
+    return warehouse
+
+
+def table_rows(warehouse):
+    return {t: warehouse.query(f"SELECT * FROM {t} ORDER BY iin, theory_id") for t in TABLES}
+
+
+def test_full_run_places_every_eligible_iin_exactly_once(sc, airflow_runner, slack, capfd):
+    result = airflow_runner.run(DAG_ID, logical_date=RUN)
+    assert result.state == "success", result.task_states
+    assert result.task_states["notify_no_campaigns"] == "skipped"
+    eligible = {r[0] for r in sc.query("SELECT DISTINCT iin FROM spss_user_dracrm.sc_1_120 WHERE count_day = 5")}
+    control = sc.query("SELECT iin, theory_id, date_start, date_end FROM dssb_app.sc_local_control")
+    target = sc.query("SELECT iin, theory_id, date_start, date_end FROM dssb_app.sc_local_target")
+    spss = sc.query("SELECT iin, theory_id, date_start, date_end FROM spss.sc_theory_users")
+    placed = [r[0] for r in control + target]
+    assert sorted(placed) == sorted(eligible)  # every eligible IIN once, over all campaigns and groups
+    assert sorted(target) == sorted(spss)  # B–E mirrored in SPSS
+    assert {r[1].rsplit(".", 1)[1] for r in control} == {"1"}  # A only in control
+    assert {r[1].rsplit(".", 1)[1] for r in target} == {"2", "3", "4", "5"}
+    assert {r[1].split(".")[0] for r in control + target} == {"SC00000001", "SC00000002", "SC00000003"}
+    assert {r[2] for r in control + target} == {D}
+    ends = dict(sc.query("SELECT theory_id, theory_end_date FROM dssb_app.softcollection_theories"))
+    assert all(r[3] == ends[r[1].split(".")[0]] for r in control + target)
+    # 1000 users over 3 campaigns: 333, 333, 334; campaign 1: 66 × 4 + 69
+    c1 = sc.query("SELECT count(*) FROM dssb_app.sc_local_control WHERE theory_id = 'SC00000001.1'")[0]
+    assert c1 == (66,)
+    summary = next(t for t in slack.texts if "3 campaign(s)" in t)
+    assert "users distributed: 1000" in summary
+    assert "SC00000003: A 66, B 66, C 66, D 66, E 70" in summary
+
+    # no IIN in Slack, XCom or the task logs
+    captured = capfd.readouterr()
+    assert not IIN.search(json.dumps(slack.payloads))
+    for task_id in ("find_active_campaigns", "build_plan", "report_success"):
+        assert not IIN.search(json.dumps(airflow_runner.xcom(DAG_ID, result.run_id, task_id), default=str))
+    for i in range(3):
+        assert not IIN.search(json.dumps(airflow_runner.xcom(DAG_ID, result.run_id, "write_campaign", i)))
+    assert "write_campaign" in captured.out + captured.err  # the logs were captured at all
+    assert not IIN.search(captured.out + captured.err)
+
+
+def test_rerun_gives_identical_tables(sc, airflow_runner):
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    first = table_rows(sc)
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    assert table_rows(sc) == first
+
+
+def test_next_day_leaves_out_users_already_in_a_running_campaign(sc, airflow_runner):
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    with sc.connect() as conn:  # 50 new eligible users arrive
+        conn.execute(
+            "INSERT INTO spss_user_dracrm.sc_1_120 SELECT unnest(%s::text[]), 5", (synthetic_iins(50, seed=99),)
+        )
+    assert airflow_runner.run(DAG_ID, logical_date=RUN + dt.timedelta(days=1)).state == "success"
+    next_day = D + dt.timedelta(days=1)
+    placed = sc.query(
+        "SELECT count(*) FROM (SELECT iin FROM dssb_app.sc_local_control WHERE date_start = %(d)s"
+        " UNION ALL SELECT iin FROM dssb_app.sc_local_target WHERE date_start = %(d)s) x",
+        {"d": next_day},
+    )
+    assert placed == [(50,)]  # only the newcomers: yesterday's users are in running campaigns
+    twice = sc.query(
+        "SELECT iin FROM (SELECT iin FROM dssb_app.sc_local_control UNION ALL SELECT iin FROM dssb_app.sc_local_target)"
+        " x GROUP BY iin HAVING count(*) > 1"
+    )
+    assert twice == []
+
+
+def test_a_crash_between_dssb_and_spss_is_healed_by_the_rerun(sc, airflow_runner, slack):
+    sc.execute(
+        """
+        CREATE FUNCTION spss.refuse_writes() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'SPSS unavailable for %', NEW.iin; END $$;
+        CREATE TRIGGER refuse_writes BEFORE INSERT ON spss.sc_theory_users
+        FOR EACH ROW EXECUTE FUNCTION spss.refuse_writes();
+        """
+    )
+    try:
+        result = airflow_runner.run(DAG_ID, logical_date=RUN)
+        assert result.state == "failed"
+        assert sc.query("SELECT count(*) FROM dssb_app.sc_local_target")[0][0] > 0  # DSSB written …
+        assert sc.query("SELECT count(*) FROM spss.sc_theory_users") == [(0,)]  # … SPSS not
+        alert = next(t for t in slack.texts if "write_campaign" in t)
+        assert "write_spss: SPSS unavailable for **********" in alert  # the stage, and the IIN masked
+        assert not IIN.search(json.dumps(slack.payloads))
+    finally:
+        sc.execute("DROP TRIGGER refuse_writes ON spss.sc_theory_users")
+    resumed = airflow_runner.clear_and_resume(DAG_ID, result.run_id, ["write_campaign"])
+    assert resumed.state == "success", resumed.task_states
+    rows = table_rows(sc)
+    assert sorted(r[:4] for r in rows["dssb_app.sc_local_target"]) == sorted(
+        r[:4] for r in rows["spss.sc_theory_users"]
+    )
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    assert table_rows(sc) == rows  # and the same tables as a clean run
+
+
+def test_no_campaigns_and_no_users_skip_with_a_notice(sc, airflow_runner, slack):
+    idle_day = dt.datetime(2026, 9, 5, 4, tzinfo=dt.UTC)  # every demo campaign has ended or not begun
+    result = airflow_runner.run(DAG_ID, logical_date=idle_day)
+    assert result.state == "success", result.task_states
+    assert result.task_states["notify_no_campaigns"] == "success"
+    assert result.task_states["write_campaign"] == "skipped"
+    assert any("skipped — no active campaigns" in t for t in slack.texts)
+
+    sc.execute("DELETE FROM spss_user_dracrm.sc_1_120 WHERE count_day = 5")
+    result = airflow_runner.run(DAG_ID, logical_date=RUN)
+    assert result.task_states["notify_no_users"] == "success"
+    assert any("no eligible users" in t for t in slack.texts)
+    assert all(rows == [] for rows in table_rows(sc).values())
+
+
+def test_dry_run_writes_nothing_and_reports_the_plan(sc, airflow_runner):
+    result = airflow_runner.run(DAG_ID, logical_date=RUN, conf={"dry_run": True})
+    assert result.state == "success"
+    assert result.task_states["report_dry_run"] == "success"
+    assert all(rows == [] for rows in table_rows(sc).values())
+    plan = airflow_runner.xcom(DAG_ID, result.run_id, "report_dry_run")
+    assert plan["users_to_distribute"] == 1000
+    assert plan["per_campaign"]["SC00000001"] == {"A": 66, "B": 66, "C": 66, "D": 66, "E": 69}
