@@ -1,0 +1,104 @@
+"""discourse at the seed's scale: 45 courses × 3 trimesters, 3,200 users, ~1M actions on the fake server.
+
+almanac: a full reset through dag.test() (HTTP to the fake server, COPY into a new version, metrics,
+publish), the metric computation alone, and a daily refresh after ~2% new actions (two days of activity) — with the rows the
+fake server returned for each, so "the refresh fetches ~1% of what the reset fetches" can be read off.
+baseline: the seed computes metrics per course and trimester in pandas after fetching; here the
+per-(course, trimester) loop of metric queries stands in for it on the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+from almanac.demo.discourse_fake_server import FakeDiscourse
+from almanac.discourse import tasks
+from benchmarks.harness import Workload, timed
+
+COURSES, USERS = 45, 3200
+START, HORIZON = dt.date(2025, 5, 1), dt.date(2026, 3, 10)
+RATE = 1_000_000 / ((HORIZON - START).days * (COURSES + 4))  # actions per category and day
+
+
+def run(ctx) -> list[Workload]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from almanac.demo.embedded import PROJECT_ROOT
+    from almanac.warehouse import create_schemas
+
+    with ctx.connect() as conn:
+        create_schemas(conn)
+    (server, generate_seconds) = timed(
+        lambda: FakeDiscourse(courses=COURSES, users=USERS, start=START, horizon=HORIZON, actions_per_course_day=RATE)
+    )
+    server.start()
+    os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
+    os.environ["ALMANAC_DISCOURSE_RETRY_BASE_SECONDS"] = "0.2"
+    total_actions = sum(len(v) for v in server.actions.values())
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    try:
+        reset_at = dt.datetime(2026, 3, 10, 3, 30, tzinfo=dt.UTC)
+        dag_run, reset_seconds = timed(
+            lambda: bag.get_dag("discourse_trimester_reset").test(
+                logical_date=reset_at, run_conf={"reset_date": "2026-03-10"}
+            )
+        )
+        reset_rows = sum(r["rows"] for r in server.requests if r["query_id"] == 103)
+        status = tasks._status()
+        version = status["live_version_id"]
+        trimesters = [t.id for t, _, _ in tasks.fetch_windows(dt.date(2026, 3, 10))]
+
+        from almanac.db import transaction
+
+        def metrics_only():
+            with transaction("discourse_viz_db") as conn:
+                tasks._compute_metrics(conn, version, trimesters)
+
+        _, metric_seconds = timed(metrics_only)
+
+        def per_course_loop():
+            with ctx.connect() as conn:
+                for category_id in [c["category_id"] for c in server.categories]:
+                    for trimester_id in trimesters:
+                        conn.execute(
+                            "SELECT user_id, action_type, count(*), count(DISTINCT created_at::date)"
+                            " FROM discourse.v_user_actions WHERE version_id = %s AND category_id = %s"
+                            " AND trimester_id = %s GROUP BY 1, 2",
+                            (version, category_id, trimester_id),
+                        ).fetchall()
+
+        _, loop_seconds = timed(per_course_loop)
+
+        added = server.add_activity(dt.date(2026, 3, 10), RATE * 0.01 * 300) + server.add_activity(
+            dt.date(2026, 3, 11), RATE * 0.01 * 300
+        )
+        server.requests.clear()
+        refresh_at = dt.datetime(2026, 3, 12, 3, 15, tzinfo=dt.UTC)
+        _, refresh_seconds = timed(lambda: bag.get_dag("discourse_daily_refresh").test(logical_date=refresh_at))
+        refresh_rows = sum(r["rows"] for r in server.requests if r["query_id"] == 103)
+    finally:
+        server.stop()
+    size = f"{COURSES} courses, {USERS} users, {total_actions / 1e6:.2f}M actions"
+    return [
+        Workload(
+            "discourse: full reset via dag.test()",
+            size,
+            reset_seconds,
+            note=f"state {dag_run.state}; #103 rows fetched {reset_rows}; data generation {generate_seconds:.1f}s",
+        ),
+        Workload(
+            "discourse: metrics (3 trimesters)",
+            size,
+            metric_seconds,
+            note=f"per-course/trimester aggregate loop (not a full baseline): {loop_seconds:.2f}s",
+        ),
+        Workload(
+            "discourse: daily refresh, ~2% new actions",
+            size,
+            refresh_seconds,
+            note=f"#103 rows fetched {refresh_rows} = {100 * refresh_rows / max(reset_rows, 1):.2f}% of the reset's;"
+            f" {added} actions added",
+        ),
+    ]

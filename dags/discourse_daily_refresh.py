@@ -1,0 +1,65 @@
+"""
+### discourse_daily_refresh
+
+Incremental refresh of the forum engagement metrics for the current trimester (seed 000, job 2).
+
+**When**: 03:15 UTC daily. Run date D = the run's `data_interval_end` date (UTC).
+
+**Tasks**
+- `choose_path` — on Jan 1, May 1 and Sep 1 → `skip_trimester_start` (the reset owns that day, no
+  double work); other days → `plan_refresh`.
+- `plan_refresh` — the delta: actions created in [last_refresh_date, D) of the current trimester, for every
+  live course. Fails clearly when no reset has ever succeeded (nothing to refresh: run
+  `discourse_trimester_reset` first).
+- `fetch_course_delta` — mapped over courses, in the `discourse_api` pool: #103 for the delta, merged on
+  the action's natural key, so an action fetched twice counts once.
+- `recompute_trimester` — #102 for the trimester, the trimester's metrics and platform scores, and the new
+  `last_refresh_date`, in one transaction: readers see the old numbers or the new ones.
+
+**Clearing**: any task can be cleared. A rerun of the same day fetches an empty delta and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import get_current_context, task
+
+from almanac.dag_defaults import almanac_dag
+from almanac.discourse import tasks
+
+
+@almanac_dag(
+    schedule="15 3 * * *",
+    tags=["discourse"],
+    doc_md=__doc__,
+    default_args_overrides={"execution_timeout": dt.timedelta(minutes=20)},
+)
+def discourse_daily_refresh():
+    @task.branch
+    def choose_path() -> str:
+        return tasks.choose_refresh_path(get_current_context())
+
+    @task
+    def skip_trimester_start() -> str:
+        return "the trimester reset owns this day"
+
+    @task
+    def plan_refresh() -> list[dict]:
+        return tasks.plan_refresh(get_current_context())
+
+    @task(pool="discourse_api", map_index_template="{{ course_name }}")
+    def fetch_course_delta(item: dict) -> dict:
+        get_current_context()["course_name"] = item["name"]
+        return tasks.fetch_course_delta(item)
+
+    @task(pool="discourse_api")
+    def recompute_trimester() -> dict:
+        return tasks.recompute_trimester(get_current_context())
+
+    planned = plan_refresh()
+    choose_path() >> [skip_trimester_start(), planned]
+    fetch_course_delta.expand(item=planned) >> recompute_trimester()
+
+
+discourse_daily_refresh()

@@ -1,0 +1,28 @@
+"""Discourse demo: the sources live in the fake Data Explorer server, started by ``start_services``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+from typing import Any
+
+from almanac.demo.discourse_fake_server import FakeDiscourse
+
+DEMO_RUNS = [
+    ("discourse_trimester_reset", dt.datetime(2026, 1, 1, 3, 30, tzinfo=dt.UTC), {}),
+    ("discourse_daily_refresh", dt.datetime(2026, 1, 2, 3, 15, tzinfo=dt.UTC), {}),
+]
+OUTPUT_TABLES = ["discourse.courses", "discourse.users", "discourse.user_metrics", "discourse.platform_scores"]
+
+
+def load(conn: Any) -> dict:
+    return {"sources": "served by the fake Discourse server"}
+
+
+def start_services(stack: contextlib.ExitStack) -> None:
+    server = FakeDiscourse(horizon=dt.date(2026, 3, 16)).start()
+    stack.callback(server.stop)
+    os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
+    os.environ.setdefault("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5")

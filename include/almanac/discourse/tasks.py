@@ -1,0 +1,400 @@
+"""What the discourse DAGs call. The reset builds a new version and publishes it with one UPDATE; the
+refresh merges a delta into the live version and recomputes the current trimester in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from almanac.calendar import Trimester, business_date, is_trimester_start, reset_trimesters, run_reference_time
+from almanac.connections import DISCOURSE_DB
+from almanac.db import copy_rows, execute_script, postgres_hook, read_sql, transaction
+from almanac.discourse.client import DataExplorerClient, query_id
+from almanac.discourse.transform import WEIGHTS, relevant_courses
+from almanac.notify import one_line_error, send_message_quietly
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "almanac.discourse"
+ACTION_COLUMNS = [
+    "version_id",
+    "trimester_id",
+    "category_id",
+    "user_id",
+    "action_type",
+    "target_post_id",
+    "target_topic_id",
+    "created_at",
+]
+
+
+def run_date(context: Mapping[str, Any]) -> dt.date:
+    """The run's date (UTC); a reset's ``reset_date`` param overrides it."""
+    requested = context["params"].get("reset_date")
+    return dt.date.fromisoformat(requested) if requested else business_date(context)
+
+
+def fetch_windows(day: dt.date) -> list[tuple[Trimester, dt.date, dt.date]]:
+    """(trimester, start, end) to fetch for a reset on ``day``: the current trimester up to ``day``
+    (what exists on that date), the two previous ones whole."""
+    return [(t, t.start, min(t.end, day)) for t in reset_trimesters(day)]
+
+
+def _status() -> dict[str, Any]:
+    with postgres_hook(DISCOURSE_DB).get_conn() as conn:
+        row = conn.execute(
+            "SELECT live_version_id, last_refresh_date, reset_failed FROM discourse.system_status WHERE id = 1"
+        ).fetchone()
+    return {"live_version_id": row[0], "last_refresh_date": row[1], "reset_failed": row[2]}
+
+
+@contextmanager
+def recording_failure(version_id: int, step: str) -> Iterator[None]:
+    """Keep the cause of a failed step on the version being built, for the restore step's alert."""
+    try:
+        yield
+    except Exception as exc:
+        with transaction(DISCOURSE_DB) as conn:
+            conn.execute(
+                "UPDATE discourse.versions SET failure_reason = %s WHERE version_id = %s",
+                (f"{step}: {one_line_error(exc)}", version_id),
+            )
+        raise
+
+
+# --- trimester reset ---------------------------------------------------------------------------------
+
+
+def backup_live_state(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Step 0: the backup handle (live version, last refresh date) and a new version to build into."""
+    day = run_date(context)
+    status = _status()
+    run_id = context["dag_run"].run_id
+    with transaction(DISCOURSE_DB) as conn:
+        # a cleared/rerun backup step starts a fresh build: drop this run's unfinished one
+        conn.execute("DELETE FROM discourse.versions WHERE run_id = %s AND status IN ('building', 'failed')", (run_id,))
+        (version_id,) = conn.execute(
+            "INSERT INTO discourse.versions (run_id, reset_date, status) VALUES (%s, %s, 'building') RETURNING version_id",
+            (run_id, day),
+        ).fetchone()
+    handle = {
+        "backup_version_id": status["live_version_id"],
+        "backup_last_refresh_date": status["last_refresh_date"].isoformat() if status["last_refresh_date"] else None,
+        "version_id": version_id,
+        "reset_date": day.isoformat(),
+        "trimesters": [t.id for t, _, _ in fetch_windows(day)],
+    }
+    log.info(
+        "Step 0/5: Backing up live state… live version %s (last refresh %s); building version %s for %s",
+        handle["backup_version_id"],
+        handle["backup_last_refresh_date"],
+        version_id,
+        ", ".join(handle["trimesters"]),
+    )
+    return handle
+
+
+def reload_courses(handle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Step 1: #107 → the version's courses (irrelevant categories dropped, Uncategorized flagged)."""
+    version_id = handle["version_id"]
+    with recording_failure(version_id, "reload_courses"):
+        courses = relevant_courses(DataExplorerClient().run("categories"))
+        with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM discourse.v_courses WHERE version_id = %s", (version_id,))
+            copy_rows(
+                cur,
+                "discourse.v_courses",
+                ["version_id", "category_id", "name", "slug", "parent_category_id", "is_uncategorized"],
+                [
+                    (version_id, c.category_id, c.name, c.slug, c.parent_category_id, c.is_uncategorized)
+                    for c in courses
+                ],
+            )
+            previous = {
+                r[0]
+                for r in cur.execute(
+                    "SELECT category_id FROM discourse.v_courses WHERE version_id = %s", (handle["backup_version_id"],)
+                )
+            }
+    new = [c for c in courses if c.category_id not in previous] if previous else []
+    log.info(
+        "Step 1/5: Reloading course mappings (#%d)… courses: %d (new since the last reset: %d%s)",
+        query_id("categories"),
+        len(courses),
+        len(new),
+        f": {', '.join(c.name for c in new)}" if new else "",
+    )
+    return [{"category_id": c.category_id, "name": c.name} for c in courses]
+
+
+def reload_users(handle: Mapping[str, Any]) -> int:
+    """Step 2: #108 → the version's users."""
+    version_id = handle["version_id"]
+    with recording_failure(version_id, "reload_users"):
+        users = DataExplorerClient().run("users")
+        with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM discourse.v_users WHERE version_id = %s", (version_id,))
+            copy_rows(
+                cur,
+                "discourse.v_users",
+                ["version_id", "user_id", "username"],
+                [(version_id, u["user_id"], u["username"]) for u in users],
+            )
+    log.info("Step 2/5: Reloading user mappings (#%d)… users: %d", query_id("users"), len(users))
+    return len(users)
+
+
+def _action_rows(version_id: int, trimester_id: str, category_id: int, actions: list[dict]) -> Iterator[tuple]:
+    for a in actions:
+        yield (
+            version_id,
+            trimester_id,
+            category_id,
+            a["user_id"],
+            a["action_type"],
+            a["target_post_id"],
+            a["target_topic_id"],
+            a["created_at"],
+        )
+
+
+def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, Any]:
+    """Step 3 (mapped over courses): #103 for the course and the three trimesters, replacing its rows."""
+    version_id, category_id = handle["version_id"], course["category_id"]
+    client = DataExplorerClient()
+    counts = {}
+    with recording_failure(version_id, f"load_course_actions[{course['name']}]"):
+        fetched = []
+        for trimester, start, end in fetch_windows(dt.date.fromisoformat(handle["reset_date"])):
+            actions = client.run(
+                "user_actions",
+                {"category_id": category_id, "start_date": start.isoformat(), "end_date": end.isoformat()},
+            )
+            counts[trimester.id] = len(actions)
+            fetched.append((trimester.id, actions))
+        with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+            cur.execute(
+                "DELETE FROM discourse.v_user_actions WHERE version_id = %s AND category_id = %s",
+                (version_id, category_id),
+            )
+            for trimester_id, actions in fetched:
+                copy_rows(
+                    cur,
+                    "discourse.v_user_actions",
+                    ACTION_COLUMNS,
+                    _action_rows(version_id, trimester_id, category_id, actions),
+                )
+    log.info("Step 3/5: %s: user actions (#%d) %s", course["name"], query_id("user_actions"), counts)
+    return {"category_id": category_id, "actions": sum(counts.values())}
+
+
+def _replace_engagement(conn: Any, client: DataExplorerClient, version_id: int, windows) -> int:
+    total = 0
+    with conn.cursor() as cur:
+        for trimester, start, end in windows:
+            rows = client.run("engagement", {"start_date": start.isoformat(), "end_date": end.isoformat()})
+            cur.execute(
+                "DELETE FROM discourse.v_engagement WHERE version_id = %s AND trimester_id = %s",
+                (version_id, trimester.id),
+            )
+            total += copy_rows(
+                cur,
+                "discourse.v_engagement",
+                ["version_id", "trimester_id", "user_id", "days_visited", "posts_read", "time_read_minutes"],
+                [
+                    (version_id, trimester.id, r["user_id"], r["days_visited"], r["posts_read"], r["time_read_minutes"])
+                    for r in rows
+                ],
+            )
+    return total
+
+
+def load_engagement(handle: Mapping[str, Any]) -> int:
+    """Step 3b: #102 per trimester."""
+    version_id = handle["version_id"]
+    with recording_failure(version_id, "load_engagement"), transaction(DISCOURSE_DB) as conn:
+        total = _replace_engagement(
+            conn, DataExplorerClient(), version_id, fetch_windows(dt.date.fromisoformat(handle["reset_date"]))
+        )
+    log.info("Step 3/5: engagement (#%d)… rows: %d", query_id("engagement"), total)
+    return total
+
+
+def _compute_metrics(conn: Any, version_id: int, trimester_ids: list[str]) -> None:
+    with conn.cursor() as cur:
+        execute_script(
+            cur, read_sql(PACKAGE, "metrics.sql"), {"version_id": version_id, "trimester_ids": trimester_ids, **WEIGHTS}
+        )
+
+
+def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
+    """Step 4: per-course metrics and platform-wide scores for the version's three trimesters."""
+    version_id = handle["version_id"]
+    with recording_failure(version_id, "compute_metrics"), transaction(DISCOURSE_DB) as conn:
+        _compute_metrics(conn, version_id, handle["trimesters"])
+        counts = dict(
+            conn.execute(
+                "SELECT 'user_metrics', count(*) FROM discourse.v_user_metrics WHERE version_id = %(v)s UNION ALL "
+                "SELECT 'platform_scores', count(*) FROM discourse.v_platform_scores WHERE version_id = %(v)s",
+                {"v": version_id},
+            ).fetchall()
+        )
+    log.info("Step 4/5: Calculating metrics and platform-wide scores… %s", counts)
+    return counts
+
+
+def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, Any]:
+    """Step 5: point readers at the new version, in one transaction; keep the previous one as the backup."""
+    version_id, backup = handle["version_id"], handle["backup_version_id"]
+    with recording_failure(version_id, "publish"), transaction(DISCOURSE_DB) as conn:
+        conn.execute(
+            "UPDATE discourse.system_status SET live_version_id = %s, last_refresh_date = %s, user_actions_loaded = true,"
+            " reset_failed = false, reset_failure_reason = NULL, last_reset_at = %s WHERE id = 1",
+            (version_id, handle["reset_date"], run_reference_time(context)),
+        )
+        conn.execute(
+            "UPDATE discourse.versions SET status = 'published', failure_reason = NULL WHERE version_id = %s",
+            (version_id,),
+        )
+        conn.execute("UPDATE discourse.versions SET status = 'retired' WHERE version_id = %s", (backup,))
+        dropped = conn.execute(
+            "DELETE FROM discourse.versions WHERE version_id <> %s AND version_id IS DISTINCT FROM %s "
+            "AND status IN ('published', 'retired', 'failed')",
+            (version_id, backup),
+        ).rowcount
+    log.info(
+        "Step 5/5: Published version %s (backup kept: %s; %d older version(s) dropped); last_refresh_date = %s",
+        version_id,
+        backup,
+        dropped,
+        handle["reset_date"],
+    )
+    return {"live_version_id": version_id, "backup_version_id": backup}
+
+
+def restore_previous_state(context: Mapping[str, Any], handle: Mapping[str, Any] | None) -> dict[str, Any]:
+    """On any failure: readers keep the backup version (the live pointer never moved), the status is
+    flagged with the cause, and Slack is told. The half-built version stays for a cleared-task resume."""
+    if handle is None:  # the backup step itself failed: nothing was touched
+        reason = "backup_live_state failed before anything changed"
+        backup, version_id = _status()["live_version_id"], None
+    else:
+        backup, version_id = handle["backup_version_id"], handle["version_id"]
+        with postgres_hook(DISCOURSE_DB).get_conn() as conn:
+            row = conn.execute(
+                "SELECT failure_reason FROM discourse.versions WHERE version_id = %s", (version_id,)
+            ).fetchone()
+        reason = (row and row[0]) or "a reset step failed (see the red task's log)"
+    with transaction(DISCOURSE_DB) as conn:
+        conn.execute(
+            "UPDATE discourse.system_status SET live_version_id = %s, user_actions_loaded = %s, reset_failed = true,"
+            " reset_failure_reason = %s WHERE id = 1",
+            (backup, backup is not None, reason),
+        )
+        if version_id is not None:
+            conn.execute(
+                "UPDATE discourse.versions SET status = 'failed' WHERE version_id = %s AND status = 'building'",
+                (version_id,),
+            )
+    log.error("Reset failed; users are served the previous data (version %s). Cause: %s", backup, reason)
+    send_message_quietly(
+        f":rotating_light: *discourse_trimester_reset* failed (run `{context['dag_run'].run_id}`): reset failed, "
+        f"users are served the previous data, cause: {reason}. Fix the cause, then clear the failed task to finish "
+        "the reset."
+    )
+    return {"served_version_id": backup, "reason": reason}
+
+
+def reset_complete(handle: Mapping[str, Any]) -> str:
+    log.info("Reset of %s complete: version %s is live", ", ".join(handle["trimesters"]), handle["version_id"])
+    return "complete"
+
+
+# --- daily refresh -----------------------------------------------------------------------------------
+
+
+def choose_refresh_path(context: Mapping[str, Any]) -> str:
+    day = business_date(context)
+    if is_trimester_start(day):
+        log.info("%s is a trimester start: the full reset owns this day, no refresh", day)
+        return "skip_trimester_start"
+    return "plan_refresh"
+
+
+def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The delta to fetch: actions of the current trimester created since last_refresh_date, per course."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    day = business_date(context)
+    status = _status()
+    if status["live_version_id"] is None:
+        raise AirflowFailException(
+            "nothing to refresh: no trimester reset has succeeded yet; trigger discourse_trimester_reset first"
+        )
+    trimester = Trimester.containing(day)
+    since = status["last_refresh_date"] or trimester.start
+    start = max(since, trimester.start)
+    with postgres_hook(DISCOURSE_DB).get_conn() as conn:
+        courses = conn.execute("SELECT category_id, name FROM discourse.courses ORDER BY category_id").fetchall()
+    log.info(
+        "Refresh of %s for %s: actions created in [%s, %s) for %d courses (version %s)",
+        trimester.id,
+        day,
+        start,
+        day,
+        len(courses),
+        status["live_version_id"],
+    )
+    return [
+        {
+            "category_id": c[0],
+            "name": c[1],
+            "version_id": status["live_version_id"],
+            "trimester_id": trimester.id,
+            "start_date": start.isoformat(),
+            "end_date": day.isoformat(),
+        }
+        for c in courses
+    ]
+
+
+def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
+    """#103 for one course and the delta window, merged on the natural key (no double counting)."""
+    if item["start_date"] >= item["end_date"]:
+        log.info("%s: nothing new to fetch (already refreshed up to %s)", item["name"], item["end_date"])
+        return {"category_id": item["category_id"], "fetched": 0, "new": 0}
+    actions = DataExplorerClient().run(
+        "user_actions",
+        {"category_id": item["category_id"], "start_date": item["start_date"], "end_date": item["end_date"]},
+    )
+    with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE delta_actions (LIKE discourse.v_user_actions) ON COMMIT DROP")
+        copy_rows(
+            cur,
+            "delta_actions",
+            ACTION_COLUMNS,
+            _action_rows(item["version_id"], item["trimester_id"], item["category_id"], actions),
+        )
+        new = cur.execute(
+            "INSERT INTO discourse.v_user_actions SELECT * FROM delta_actions ON CONFLICT DO NOTHING"
+        ).rowcount
+    log.info("%s: %d actions fetched, %d new", item["name"], len(actions), new)
+    return {"category_id": item["category_id"], "fetched": len(actions), "new": new}
+
+
+def recompute_trimester(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Engagement and metrics of the current trimester, and the new last_refresh_date, in one transaction."""
+    day = business_date(context)
+    trimester = Trimester.containing(day)
+    version_id = _status()["live_version_id"]
+    with transaction(DISCOURSE_DB) as conn:
+        rows = _replace_engagement(conn, DataExplorerClient(), version_id, [(trimester, trimester.start, day)])
+        _compute_metrics(conn, version_id, [trimester.id])
+        conn.execute("UPDATE discourse.system_status SET last_refresh_date = %s WHERE id = 1", (day,))
+    log.info(
+        "Recomputed %s for version %s (engagement rows %d); last_refresh_date = %s", trimester.id, version_id, rows, day
+    )
+    return {"trimester_id": trimester.id, "last_refresh_date": day.isoformat()}

@@ -1,0 +1,218 @@
+"""discourse_trimester_reset and discourse_daily_refresh through real dag.test() runs, against the fake
+Discourse Data Explorer server (the real protocol over HTTP) and the embedded Postgres."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import pytest
+
+from almanac.demo.discourse_fake_server import FakeDiscourse
+
+pytestmark = pytest.mark.integration
+
+RESET, REFRESH = "discourse_trimester_reset", "discourse_daily_refresh"
+UTC = dt.UTC
+READERS = (
+    "discourse.courses ORDER BY category_id",
+    "discourse.users ORDER BY user_id",
+    "discourse.user_metrics ORDER BY trimester_id, category_id, user_id",
+    "discourse.platform_scores ORDER BY trimester_id, user_id",
+)
+
+
+@pytest.fixture(scope="module")
+def fake_discourse():
+    server = FakeDiscourse(
+        courses=4, users=40, start=dt.date(2025, 5, 1), horizon=dt.date(2026, 3, 10), actions_per_course_day=3
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def forum(warehouse, fake_discourse, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake_discourse.connection()))
+    monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+    with warehouse.connect() as conn:
+        conn.execute("TRUNCATE discourse.versions CASCADE")  # cascades to system_status too
+        conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+    fake_discourse.heal()
+    fake_discourse.requests.clear()
+    return fake_discourse
+
+
+def readers(warehouse):
+    return {q: warehouse.query(f"SELECT * FROM {q}") for q in READERS}
+
+
+def status(warehouse):
+    row = warehouse.query(
+        "SELECT last_refresh_date, user_actions_loaded, reset_failed, reset_failure_reason,"
+        " live_version_id FROM discourse.system_status"
+    )[0]
+    return dict(zip(("last_refresh_date", "loaded", "failed", "reason", "live"), row, strict=True))
+
+
+def at(y, m, d, hh=3, mm=30):
+    return dt.datetime(y, m, d, hh, mm, tzinfo=UTC)
+
+
+def test_reset_on_new_year_builds_the_three_trimesters_and_a_rerun_is_identical(forum, warehouse, airflow_runner):
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "success", result.task_states
+    windows = sorted(
+        {(r["params"]["start_date"], r["params"]["end_date"]) for r in forum.requests if r["query_id"] == 103}
+    )
+    assert windows == [("2025-05-01", "2025-09-01"), ("2025-09-01", "2026-01-01"), ("2026-01-01", "2026-01-01")]
+    trimesters = {r[0] for r in warehouse.query("SELECT DISTINCT trimester_id FROM discourse.user_metrics")}
+    assert trimesters == {"t2-2025", "t3-2025"}  # t1-2026 starts on the reset day: nothing happened yet
+    courses = warehouse.query("SELECT name, is_uncategorized FROM discourse.courses ORDER BY category_id")
+    assert courses == [("Uncategorized", True)] + [(f"Course {i}", False) for i in range(1, 5)]
+    assert status(warehouse)["last_refresh_date"] == dt.date(2026, 1, 1)
+    assert status(warehouse)["loaded"] is True
+    assert status(warehouse)["failed"] is False
+    first = readers(warehouse)
+    assert len(first[READERS[2]]) > 100
+
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    assert readers(warehouse) == first
+
+
+def test_metric_formulas_on_a_tiny_data_set(forum, warehouse):
+    from almanac.db import transaction
+    from almanac.discourse.tasks import _compute_metrics
+
+    with warehouse.connect() as conn:
+        (v,) = conn.execute(
+            "INSERT INTO discourse.versions (run_id, reset_date, status) VALUES ('t', '2026-01-01',"
+            " 'building') RETURNING version_id"
+        ).fetchone()
+        d1, d2 = dt.datetime(2025, 10, 1, 9, tzinfo=UTC), dt.datetime(2025, 10, 2, 9, tzinfo=UTC)
+        actions = [
+            (1, 1, 100, d1),
+            (1, 1, 101, d1 + dt.timedelta(hours=1)),
+            (1, 5, 102, d2),  # A: 2 likes, 1 reply
+            (2, 15, 103, d1),
+            (2, 4, 104, d1),
+        ]  # B: 1 solution, 1 topic
+        for user, kind, post, when in actions:
+            conn.execute(
+                "INSERT INTO discourse.v_user_actions VALUES (%s, 't3-2025', 10, %s, %s, %s, 1, %s)",
+                (v, user, kind, post, when),
+            )
+        conn.execute(
+            "INSERT INTO discourse.v_engagement VALUES (%s, 't3-2025', 1, 2, 10, 5), (%s, 't3-2025', 3, 4, 20, 9)",
+            (v, v),
+        )
+    with transaction("discourse_viz_db") as conn:
+        _compute_metrics(conn, v, ["t3-2025"])
+    metrics = {
+        r[0]: r[1:]
+        for r in warehouse.query(
+            "SELECT user_id, likes_given, replies, solutions, topics_created, days_active, unnormalized_score,"
+            " log_normalized_score FROM discourse.v_user_metrics WHERE version_id = %s",
+            (v,),
+        )
+    }
+    # A: 0.5·2 + 2·1 + 1·2 days = 5; B: 5·1 + 3·1 + 1·1 day = 9 (the course max)
+    assert metrics[1][:6] == (2, 1, 0, 0, 2, 5)
+    assert metrics[2][:6] == (0, 0, 1, 1, 1, 9)
+    assert float(metrics[1][6]) == pytest.approx(100 * math.log(6) / math.log(10), abs=1e-4)
+    assert float(metrics[2][6]) == pytest.approx(100.0)
+    platform = {
+        r[0]: (float(r[1]), float(r[2]))
+        for r in warehouse.query(
+            "SELECT user_id, score, log_normalized_score FROM discourse.v_platform_scores WHERE version_id = %s", (v,)
+        )
+    }
+    # A: 5 + 0.1·10 + 0.5·2 = 7; B: 9; C (engagement only): 0.1·20 + 0.5·4 = 4
+    assert platform[1] == pytest.approx((7.0, 100 * math.log(8) / math.log(10)), abs=1e-4)
+    assert platform[2] == pytest.approx((9.0, 100.0))
+    assert platform[3] == pytest.approx((4.0, 100 * math.log(5) / math.log(10)), abs=1e-4)
+
+
+def test_a_failing_course_keeps_the_old_data_flags_alerts_and_clearing_completes(
+    forum, warehouse, airflow_runner, slack
+):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    before = readers(warehouse)
+    live = status(warehouse)["live"]
+    forum.fail(103, "500", category_id=11)  # "Course 2"
+
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "failed"  # red, although restore_previous_state succeeded
+    assert result.task_states["restore_previous_state"] == "success"
+    assert [k for k, v in result.task_states.items() if v == "failed"] == ["load_course_actions[2]"]
+    assert readers(warehouse) == before
+    flags = status(warehouse)
+    assert flags["live"] == live
+    assert flags["failed"] is True
+    assert flags["loaded"] is True
+    assert "load_course_actions[Course 2]" in flags["reason"]
+    assert "HTTP 500" in flags["reason"]
+    alert = next(t for t in slack.texts if "reset failed, users are served the previous data" in t)
+    assert "HTTP 500" in alert
+
+    forum.heal()
+    resumed = airflow_runner.clear_and_resume(RESET, result.run_id, ["load_course_actions"], map_index=2)
+    assert resumed.state == "success", resumed.task_states
+    flags = status(warehouse)
+    assert flags["failed"] is False
+    assert flags["live"] != live
+    assert readers(warehouse) == before  # same sources → the same numbers, now from the new version
+
+
+def test_a_malformed_answer_names_query_and_column_and_keeps_the_old_data(forum, warehouse, airflow_runner):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    before = readers(warehouse)
+    forum.fail(108, "malformed")
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "failed"
+    assert result.task_states["reload_users"] == "failed"
+    reason = status(warehouse)["reason"]
+    assert "query #108 (users): missing column 'user_id'" in reason
+    assert readers(warehouse) == before
+
+
+def test_refresh_fetches_only_the_delta_and_equals_a_full_rebuild(forum, warehouse, airflow_runner):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"}).state == "success"
+    added = forum.add_activity(dt.date(2026, 3, 10), 2, seed=1) + forum.add_activity(dt.date(2026, 3, 11), 2, seed=2)
+    forum.requests.clear()
+
+    result = airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15))
+    assert result.state == "success", result.task_states
+    asked = [r for r in forum.requests if r["query_id"] == 103]
+    assert {(r["params"]["start_date"], r["params"]["end_date"]) for r in asked} == {("2026-03-10", "2026-03-12")}
+    relevant_share = 5 / 8  # 4 courses + Uncategorized of 8 categories
+    assert sum(r["rows"] for r in asked) == pytest.approx(added * relevant_share, abs=2)
+    assert status(warehouse)["last_refresh_date"] == dt.date(2026, 3, 12)
+    refreshed = readers(warehouse)
+
+    forum.requests.clear()
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15)).state == "success"
+    assert [r for r in forum.requests if r["query_id"] == 103] == []  # nothing new to fetch
+    assert readers(warehouse) == refreshed
+
+    assert airflow_runner.run(RESET, logical_date=at(2026, 3, 12), conf={"reset_date": "2026-03-12"}).state == "success"
+    rebuilt = readers(warehouse)
+    key = READERS[2]
+    assert [r for r in refreshed[key] if r[0] == "t1-2026"] == [r for r in rebuilt[key] if r[0] == "t1-2026"]
+
+
+def test_the_refresh_skips_trimester_start_days(forum, warehouse, airflow_runner):
+    result = airflow_runner.run(REFRESH, logical_date=at(2026, 5, 1, 3, 15))
+    assert result.state == "success"
+    assert result.task_states["skip_trimester_start"] == "success"
+    assert result.task_states["plan_refresh"] == "skipped"
+    assert result.task_states["recompute_trimester"] == "skipped"
+    assert forum.requests == []
+
+
+def test_refresh_without_any_reset_fails_clearly(forum, warehouse, airflow_runner, slack):
+    result = airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15))
+    assert result.state == "failed"
+    assert result.task_states["plan_refresh"] == "failed"
+    assert any("no trimester reset has succeeded yet" in t for t in slack.texts)
