@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from almanac.demo.airflow_env import runnable_by_dag_test
 from almanac.demo.embedded import PROJECT_ROOT
 
 _NOT_SET = object()
@@ -47,13 +48,7 @@ class AirflowRunner:
         in a fresh process in production)."""
         from airflow.dag_processing.dagbag import DagBag
 
-        dag = DagBag(dag_folder=self.dag(dag_id).fileloc).get_dag(dag_id)
-        # dag.test() cannot run a DAG with deadline alerts in 3.3.2: at the run's end, update_state looks the
-        # alerts up by database id, but dag.test()'s in-memory serialized DAG holds their definitions
-        # (StatementError "'dict' object has no attribute 'hex'"). Deadlines need the scheduler and the
-        # triggerer anyway; their configuration is unit-tested (tests/unit/test_learning_alerts.py).
-        dag.deadline = None
-        return dag
+        return runnable_by_dag_test(DagBag(dag_folder=self.dag(dag_id).fileloc).get_dag(dag_id))
 
     def run(
         self,
