@@ -27,8 +27,17 @@ def run_reference_time(context: Mapping[str, Any]) -> dt.datetime:
     return moment
 
 
-def business_date(context: Mapping[str, Any], tz: str = "UTC", days_before: int = 0) -> dt.date:
-    """The run's date in ``tz``, minus ``days_before`` days (e.g. 1 for "the last full day")."""
+def business_date(
+    context: Mapping[str, Any], tz: str = "UTC", days_before: int = 0, override_param: str | None = None
+) -> dt.date:
+    """The run's date in ``tz``, minus ``days_before`` days (e.g. 1 for "the last full day").
+
+    With ``override_param``, a date (YYYY-MM-DD) given in that DAG param wins, as is, for runs that
+    recompute another day on purpose.
+    """
+    requested = context.get("params", {}).get(override_param) if override_param else None
+    if requested:
+        return dt.date.fromisoformat(requested)
     local = run_reference_time(context).astimezone(ZoneInfo(tz))
     return local.date() - dt.timedelta(days=days_before)
 

@@ -88,3 +88,10 @@ def test_runs_without_logical_date_fall_back_to_run_after():
 def test_week_start_is_monday():
     assert week_start(dt.date(2026, 11, 22)) == dt.date(2026, 11, 16)  # a Sunday
     assert week_start(dt.date(2026, 11, 16)) == dt.date(2026, 11, 16)
+
+
+def test_a_date_param_overrides_the_run_date_when_asked():
+    context = {"data_interval_end": dt.datetime(2026, 3, 15, 2, tzinfo=UTC), "params": {"date": "2026-01-31"}}
+    assert business_date(context, override_param="date") == dt.date(2026, 1, 31)
+    assert business_date(context) == dt.date(2026, 3, 15)
+    assert business_date({**context, "params": {"date": None}}, override_param="date") == dt.date(2026, 3, 15)

@@ -33,8 +33,7 @@ ACTION_COLUMNS = [
 
 def run_date(context: Mapping[str, Any]) -> dt.date:
     """The run's date (UTC); a reset's ``reset_date`` param overrides it."""
-    requested = context["params"].get("reset_date")
-    return dt.date.fromisoformat(requested) if requested else business_date(context)
+    return business_date(context, override_param="reset_date")
 
 
 def fetch_windows(day: dt.date) -> list[tuple[Trimester, dt.date, dt.date]]:

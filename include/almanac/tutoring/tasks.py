@@ -42,8 +42,7 @@ STAGE_COLUMNS = (
 
 def reference_date(context: Mapping[str, Any]) -> dt.date:
     """R: the ``date`` param if given, else the run's data_interval_end date (UTC)."""
-    requested = context["params"].get("date")
-    return dt.date.fromisoformat(requested) if requested else business_date(context)
+    return business_date(context, override_param="date")
 
 
 def reference_start(day: dt.date) -> dt.datetime:
