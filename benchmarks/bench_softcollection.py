@@ -1,7 +1,7 @@
 """softcollection at the issue's scale: 50,000 eligible users over 10 campaigns.
 
 almanac: plan (fetch, subtract, shuffle, split) + every campaign's writes to the three tables with
-executemany (what build_plan and the mapped write_campaign instances do; the plan is computed once
+COPY (what build_plan and the mapped write_campaign instances do; the plan is computed once
 here, as the bench measures the work, not the per-instance recomputation).
 baseline: the seed's shape — the same plan, then one INSERT and commit per row (row by row), timed on
 5,000 rows and extrapolated (the note says so).
@@ -50,10 +50,10 @@ def run(ctx) -> list[Workload]:
             with tasks.engine_for("softcollection_dssb").begin() as conn:
                 for table, rows in ((st.local_control, control), (st.local_target, target)):
                     conn.execute(st.delete_campaign_day(table, ids, day))
-                    conn.execute(st.insert_assignments(table), rows)
+                    tasks.bulk_insert(conn, table, rows)
             with tasks.engine_for("softcollection_spss").begin() as conn:
                 conn.execute(st.delete_campaign_day(st.theory_users, ids, day))
-                conn.execute(st.insert_assignments(st.theory_users), target)
+                tasks.bulk_insert(conn, st.theory_users, target)
             written += len(control) + 2 * len(target)
         return written
 

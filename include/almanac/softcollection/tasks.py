@@ -13,11 +13,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from almanac.calendar import business_date, run_reference_time
 from almanac.connections import SOFTCOLLECTION_DSSB, SOFTCOLLECTION_SPSS
+from almanac.db import copy_rows
 from almanac.notify import format_summary, mask_identifier, redact, send_message_quietly
 from almanac.softcollection import statements as st
 from almanac.softcollection.transform import (
@@ -48,6 +50,8 @@ def redacted_errors(stage: str) -> Iterator[None]:
         yield
     except sa.exc.DBAPIError as exc:
         raise RuntimeError(f"{stage}: {redact(str(exc.orig))}") from None
+    except psycopg.Error as exc:  # COPY runs on the raw driver connection
+        raise RuntimeError(f"{stage}: {redact(str(exc))}") from None
 
 
 def run_date(context: Mapping[str, Any]) -> dt.date:
@@ -121,6 +125,25 @@ def choose_path(summary: Mapping[str, Any]) -> str:
     return "write_campaign"
 
 
+ASSIGNMENT_COLUMNS = ("iin", "theory_id", "date_start", "date_end", "insert_datetime")
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """COPY on Postgres (inside the same transaction), executemany with array binds elsewhere (Oracle)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        with conn.connection.dbapi_connection.cursor() as cur:
+            copy_rows(
+                cur,
+                f"{table.schema}.{table.name}",
+                ASSIGNMENT_COLUMNS,
+                ([r[c] for c in ASSIGNMENT_COLUMNS] for r in rows),
+            )
+    else:
+        conn.execute(st.insert_assignments(table), rows)
+
+
 def _rows(iins: Sequence[str], theory_id: str, day: dt.date, end: dt.date, stamp: dt.datetime) -> list[dict]:
     return [
         {"iin": iin, "theory_id": theory_id, "date_start": day, "date_end": end, "insert_datetime": stamp}
@@ -149,13 +172,11 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
     with redacted_errors("write_dssb"), engine_for(SOFTCOLLECTION_DSSB).begin() as conn:
         for table, rows in ((st.local_control, control), (st.local_target, target)):
             conn.execute(st.delete_campaign_day(table, group_ids, day))
-            if rows:
-                conn.execute(st.insert_assignments(table), rows)
+            bulk_insert(conn, table, rows)
     log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, len(control), len(target))
     with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as conn:
         conn.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
-        if target:
-            conn.execute(st.insert_assignments(st.theory_users), target)
+        bulk_insert(conn, st.theory_users, target)
     log.info("%s: SPSS written (target %d)", theory_id, len(target))
     return {"theory_id": theory_id, "groups": plan.counts(), "control": len(control), "target": len(target)}
 
