@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from almanac.calendar import business_date
 from almanac.connections import PRODUCTIVITY_DB
-from almanac.db import read_sql, transaction
+from almanac.db import execute_script, read_sql, transaction
 from almanac.productivity.transform import InvalidRequestError, Request, chunk_range, resolve_request
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ RANGE_STAGES = {
     "alerts": ("productivity.alerts", "work_date", "alerts.sql"),
     "employee_hourly_costs": ("productivity.employee_hourly_costs", "score_date", "hourly_costs.sql"),
 }
+#: Stages that read the chunk's shifts, activity, day roles and gaps (prepare_chunk.sql).
+CHUNK_STAGES = ("daily_scores", "idle_periods", "alerts")
 MATERIALIZED_VIEWS = ("productivity.currently_working", "productivity.today_clock_times", "productivity.working_today")
 
 
@@ -100,9 +102,13 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
     request = Request.from_xcom(request_data)
     skip_unless_selected(request, stage)
     table, date_column, statement = RANGE_STAGES[stage]
+    start, end = dt.date.fromisoformat(chunk["start_date"]), dt.date.fromisoformat(chunk["end_date"])
     params = {
-        "start_date": dt.date.fromisoformat(chunk["start_date"]),
-        "end_date": dt.date.fromisoformat(chunk["end_date"]),
+        "start_date": start,
+        "end_date": end,
+        # the activity a chunk's shifts can touch: shifts start on a work date (Chicago) and last ≤ 24 h
+        "scan_from": dt.datetime.combine(start, dt.time(), tzinfo=CHICAGO) - dt.timedelta(days=1),
+        "scan_to": dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), tzinfo=CHICAGO),
     }
     result: dict[str, Any] = {"stage": stage, "chunk": chunk["label"]}
     with transaction(PRODUCTIVITY_DB) as conn:
@@ -110,6 +116,9 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
             result["deleted"] = conn.execute(
                 f"DELETE FROM {table} WHERE {date_column} BETWEEN %(start_date)s AND %(end_date)s", params
             ).rowcount
+        if stage in CHUNK_STAGES:
+            with conn.cursor() as cur:
+                execute_script(cur, read_sql(PACKAGE, "prepare_chunk.sql"), params)
         result["written"] = conn.execute(read_sql(PACKAGE, statement), params).rowcount
         if stage == "daily_scores":
             errors = conn.execute(read_sql(PACKAGE, "data_errors.sql"), params).fetchone()

@@ -1,12 +1,11 @@
--- daily_scores for every employee and work date in [start_date, end_date], one statement.
+-- daily_scores for every employee and work date of the chunk (after prepare_chunk.sql), one statement.
 -- points = Σ items × role multiplier; efficiency = 100 · items / (clocked hours × expected items/hour of
 -- the day's role); idle minutes = Σ qualifying gaps (the same gaps as idle_periods).
 INSERT INTO productivity.daily_scores
     (employee_id, score_date, items_processed, points, clocked_minutes, active_minutes, idle_minutes, efficiency_pct)
 WITH shifts AS (
     SELECT employee_id, work_date, sum(extract(epoch FROM clock_out - clock_in) / 60.0) AS clocked_minutes
-    FROM productivity.v_shifts
-    WHERE is_valid AND work_date BETWEEN %(start_date)s AND %(end_date)s
+    FROM chunk_shifts
     GROUP BY employee_id, work_date
 ),
 activity AS (
@@ -14,15 +13,13 @@ activity AS (
            sum(a.items_count) AS items,
            sum(a.items_count * rc.multiplier) AS points,
            sum(extract(epoch FROM a.window_end - a.window_start) / 60.0) AS active_minutes
-    FROM productivity.v_shift_activity a
+    FROM chunk_activity a
     JOIN productivity.role_configs rc USING (role_id)
-    WHERE a.work_date BETWEEN %(start_date)s AND %(end_date)s
     GROUP BY a.employee_id, a.work_date
 ),
 idle AS (
     SELECT employee_id, work_date, sum(duration_minutes) AS idle_minutes
-    FROM productivity.v_idle_gaps
-    WHERE work_date BETWEEN %(start_date)s AND %(end_date)s
+    FROM chunk_idle_gaps
     GROUP BY employee_id, work_date
 )
 SELECT s.employee_id, s.work_date,
@@ -37,7 +34,7 @@ FROM shifts s
 JOIN productivity.employees e ON e.id = s.employee_id AND e.is_active
 LEFT JOIN activity a USING (employee_id, work_date)
 LEFT JOIN idle i USING (employee_id, work_date)
-LEFT JOIN productivity.v_day_thresholds dr USING (employee_id, work_date)
+LEFT JOIN chunk_day_role dr USING (employee_id, work_date)
 LEFT JOIN productivity.role_configs rc ON rc.role_id = dr.role_id
 ON CONFLICT (employee_id, score_date) DO UPDATE SET
     items_processed = EXCLUDED.items_processed, points = EXCLUDED.points,

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS productivity.activity_logs (
     items_count  integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activity_logs_employee_start_idx ON productivity.activity_logs (employee_id, window_start);
+CREATE INDEX IF NOT EXISTS activity_logs_start_idx ON productivity.activity_logs (window_start);
 CREATE TABLE IF NOT EXISTS productivity.clock_times (
     id          bigserial PRIMARY KEY,
     employee_id integer NOT NULL,
@@ -81,7 +82,8 @@ CREATE TABLE IF NOT EXISTS productivity.employee_current_status (
     updated_at       timestamptz NOT NULL
 );
 
--- Shared building blocks of the stages (plain views: the planner pushes the work_date filter in).
+-- Building blocks (the range stages use prepare_chunk.sql, which materialises the same logic for one
+-- chunk; primary_roles.sql and data_errors.sql read these views).
 -- A shift with no clock_out, or one that ends before it starts or lasts over 24 h, is a data error:
 -- it is left out of every stage and counted in the run summary.
 CREATE OR REPLACE VIEW productivity.v_shifts AS
@@ -106,48 +108,6 @@ JOIN productivity.activity_logs a
  -- a lower bound for the index range scan: no activity window is longer than a day
  AND a.window_start > s.clock_in - interval '1 day'
 WHERE s.is_valid AND a.window_end >= a.window_start AND a.items_count >= 0;
-
--- The role an employee worked most (by items) on a work date; ties go to the lower role id. Its idle
--- and alert thresholds and expected rate apply to that day.
-CREATE OR REPLACE VIEW productivity.v_day_role AS
-SELECT DISTINCT ON (employee_id, work_date) employee_id, work_date, role_id
-FROM productivity.v_shift_activity
-GROUP BY employee_id, work_date, role_id
-ORDER BY employee_id, work_date, sum(items_count) DESC, role_id;
-
--- The role whose thresholds apply to an employee's work date: the day's role, or the employee's primary
--- role on a day without any activity (a shift with no activity at all is one long idle period).
-CREATE OR REPLACE VIEW productivity.v_day_thresholds AS
-SELECT s.employee_id, s.work_date, coalesce(dr.role_id, e.primary_role_id) AS role_id
-FROM (SELECT DISTINCT employee_id, work_date FROM productivity.v_shifts WHERE is_valid) s
-JOIN productivity.employees e ON e.id = s.employee_id
-LEFT JOIN productivity.v_day_role dr USING (employee_id, work_date);
-
--- Gaps inside valid shifts: shift start, activity windows, shift end, ordered; a gap runs from the
--- latest end so far to the next start. Only gaps of at least the day role's idle threshold count.
--- (work_date in PARTITION BY lets the planner push a date-range filter below the window function.)
-CREATE OR REPLACE VIEW productivity.v_idle_gaps AS
-WITH points AS (
-    SELECT shift_id, employee_id, work_date, window_start AS t_start, window_end AS t_end
-    FROM productivity.v_shift_activity
-    UNION ALL
-    SELECT shift_id, employee_id, work_date, clock_in, clock_in FROM productivity.v_shifts WHERE is_valid
-    UNION ALL
-    SELECT shift_id, employee_id, work_date, clock_out, clock_out FROM productivity.v_shifts WHERE is_valid
-),
-ordered AS (
-    SELECT p.*, max(t_end) OVER (PARTITION BY work_date, shift_id ORDER BY t_start, t_end
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_end
-    FROM points p
-)
-SELECT o.employee_id, o.work_date, o.previous_end AS start_time, o.t_start AS end_time,
-       round((extract(epoch FROM o.t_start - o.previous_end) / 60.0)::numeric, 2) AS duration_minutes,
-       rc.alert_threshold_minutes
-FROM ordered o
-JOIN productivity.v_day_thresholds dr USING (employee_id, work_date)
-JOIN productivity.role_configs rc ON rc.role_id = dr.role_id
-WHERE o.t_start - o.previous_end >= make_interval(mins => rc.idle_threshold_minutes)
-  AND o.t_start > o.previous_end;
 
 -- The cache the dashboards read (the seed's Redis keys). They show the live state, so they use the
 -- database clock: refreshing them is the one stage whose output depends on when it runs.

@@ -1,0 +1,62 @@
+-- Materialise one chunk of work dates [start_date, end_date] for the range stages, inside the stage's
+-- transaction (temp tables dropped at commit). Reading the chunk's activity once, by a bounded
+-- window_start range, instead of joining views per statement is what keeps a stage's cost proportional
+-- to its chunk. scan_from / scan_to bound the activity scan: shifts last at most 24 h.
+CREATE TEMP TABLE chunk_shifts ON COMMIT DROP AS
+SELECT shift_id, employee_id, clock_in, clock_out, work_date
+FROM productivity.v_shifts
+WHERE is_valid AND work_date BETWEEN %(start_date)s AND %(end_date)s;
+
+-- Statistics on the few shifts steer the activity join to the index; the activity table itself is only
+-- aggregated afterwards, where ANALYZE cost more than it saved (measured: 3.7 s vs 4.8 s for 30 days).
+ANALYZE chunk_shifts;
+
+-- Activity windows inside those shifts, clipped to the shift (backwards windows and negative items are
+-- data errors, left out).
+CREATE TEMP TABLE chunk_activity ON COMMIT DROP AS
+SELECT s.shift_id, s.employee_id, s.work_date, a.role_id, a.items_count,
+       greatest(a.window_start, s.clock_in) AS window_start,
+       least(a.window_end, s.clock_out) AS window_end
+FROM chunk_shifts s
+JOIN productivity.activity_logs a
+  ON a.employee_id = s.employee_id AND a.window_start < s.clock_out AND a.window_end > s.clock_in
+WHERE a.window_start >= %(scan_from)s AND a.window_start < %(scan_to)s
+  AND a.window_end >= a.window_start AND a.items_count >= 0;
+
+-- The role whose thresholds and expected rate apply to an employee's work date: the role worked most
+-- that day (by items; ties → lower role id), or the primary role on a day without activity (a shift
+-- with no activity at all is one long idle period).
+CREATE TEMP TABLE chunk_day_role ON COMMIT DROP AS
+SELECT s.employee_id, s.work_date, coalesce(r.role_id, e.primary_role_id) AS role_id
+FROM (SELECT DISTINCT employee_id, work_date FROM chunk_shifts) s
+JOIN productivity.employees e ON e.id = s.employee_id
+LEFT JOIN (
+    SELECT DISTINCT ON (employee_id, work_date) employee_id, work_date, role_id
+    FROM chunk_activity
+    GROUP BY employee_id, work_date, role_id
+    ORDER BY employee_id, work_date, sum(items_count) DESC, role_id
+) r USING (employee_id, work_date);
+
+-- Gaps inside the shifts: shift start, activity windows, shift end, ordered; a gap runs from the latest
+-- end so far to the next start. Only gaps of at least the day role's idle threshold count.
+CREATE TEMP TABLE chunk_idle_gaps ON COMMIT DROP AS
+WITH points AS (
+    SELECT shift_id, employee_id, work_date, window_start AS t_start, window_end AS t_end FROM chunk_activity
+    UNION ALL
+    SELECT shift_id, employee_id, work_date, clock_in, clock_in FROM chunk_shifts
+    UNION ALL
+    SELECT shift_id, employee_id, work_date, clock_out, clock_out FROM chunk_shifts
+),
+ordered AS (
+    SELECT p.*, max(t_end) OVER (PARTITION BY shift_id ORDER BY t_start, t_end
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_end
+    FROM points p
+)
+SELECT o.employee_id, o.work_date, o.previous_end AS start_time, o.t_start AS end_time,
+       round((extract(epoch FROM o.t_start - o.previous_end) / 60.0)::numeric, 2) AS duration_minutes,
+       rc.alert_threshold_minutes
+FROM ordered o
+JOIN chunk_day_role dr USING (employee_id, work_date)
+JOIN productivity.role_configs rc ON rc.role_id = dr.role_id
+WHERE o.t_start > o.previous_end
+  AND o.t_start - o.previous_end >= make_interval(mins => rc.idle_threshold_minutes);
