@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from almanac import warehouse
-from almanac.demo.airflow_env import airflow_env, migrated_sqlite_template
-from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env
+from almanac.demo.airflow_env import sqlite_airflow_env
+from almanac.demo.embedded import EmbeddedPostgres, connection_env
 from benchmarks.harness import Workload, format_table
 
 BENCH_DB = "almanac_bench"
@@ -37,8 +37,7 @@ class BenchContext:
 def main(argv: list[str]) -> int:
     domains = argv or [d for d in warehouse.DOMAINS if (Path(__file__).parent / f"bench_{d}.py").exists()]
     home = Path(tempfile.mkdtemp(prefix="almanac-bench-"))
-    shutil.copyfile(migrated_sqlite_template(DEFAULT_HOME / "cache"), home / "airflow.db")
-    os.environ.update(airflow_env(home, f"sqlite:///{home / 'airflow.db'}"))
+    os.environ.update(sqlite_airflow_env(home))
     os.environ.setdefault("ALMANAC_RETRY_DELAY_SECONDS", "0")
 
     pg = EmbeddedPostgres().start()

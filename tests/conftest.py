@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from almanac.demo.airflow_env import airflow_env, migrated_sqlite_template
-from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env, slack_conn_env
+from almanac.demo.airflow_env import sqlite_airflow_env
+from almanac.demo.embedded import EmbeddedPostgres, connection_env, slack_conn_env
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="almanac-airflow-"))
-_metadata = _SESSION_HOME / "airflow.db"
-shutil.copyfile(migrated_sqlite_template(DEFAULT_HOME / "cache"), _metadata)
-os.environ.update(airflow_env(_SESSION_HOME, f"sqlite:///{_metadata}"))
+os.environ.update(sqlite_airflow_env(_SESSION_HOME))
 os.environ["ALMANAC_RETRY_DELAY_SECONDS"] = "0"
 os.environ["ALMANAC_RECALC_COOLDOWN_MINUTES"] = "0"
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")

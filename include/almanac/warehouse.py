@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterator
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,16 +49,21 @@ def create_schemas(conn: Any) -> list[str]:
     return applied
 
 
+def demo_modules(domains: tuple[str, ...] = DOMAINS) -> Iterator[tuple[str, ModuleType]]:
+    """``(domain, almanac.demo.<domain>_data)`` for each domain that has a demo module."""
+    for domain in domains:
+        name = f"almanac.demo.{domain}_data"
+        try:
+            yield domain, importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a missing import inside the module is a real error
+                raise
+
+
 def load_demo_data(conn: Any, domains: tuple[str, ...] = DOMAINS) -> dict[str, Any]:
     """Run ``almanac.demo.<domain>_data.load(conn)`` for each domain that has one; returns their summaries."""
     summaries = {}
-    for domain in domains:
-        try:
-            module = importlib.import_module(f"almanac.demo.{domain}_data")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"almanac.demo.{domain}_data":
-                raise
-            continue
+    for domain, module in demo_modules(domains):
         summaries[domain] = module.load(conn)
         conn.commit()
         log.info("demo data for %s: %s", domain, summaries[domain])

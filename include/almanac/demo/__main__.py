@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from almanac import warehouse
-from almanac.demo.airflow_env import airflow_env, migrated_sqlite_template, runnable_by_dag_test
+from almanac.demo.airflow_env import airflow_env, runnable_by_dag_test, sqlite_airflow_env
 from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env, slack_conn_env
 from almanac.demo.slack_receiver import SlackReceiver
 from almanac.pools import POOLS
@@ -37,15 +36,6 @@ log = logging.getLogger("almanac.demo")
 
 API_PORT = int(os.environ.get("ALMANAC_API_PORT", "8080"))
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-
-
-def _domain_modules():
-    for domain in warehouse.DOMAINS:
-        try:
-            yield domain, importlib.import_module(f"almanac.demo.{domain}_data")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"almanac.demo.{domain}_data":
-                raise
 
 
 def prepare_warehouse(pg: EmbeddedPostgres, dbname: str) -> dict:
@@ -61,7 +51,7 @@ def start_services(stack: contextlib.ExitStack, slack_log: Path | None) -> Slack
     receiver = SlackReceiver(log_file=slack_log).start()
     stack.callback(receiver.stop)
     os.environ.update(slack_conn_env(receiver.url))
-    for _, module in _domain_modules():
+    for _, module in warehouse.demo_modules():
         if hasattr(module, "start_services"):
             module.start_services(stack)
     return receiver
@@ -183,9 +173,7 @@ def wait_for_health(port: int, timeout: float, procs: list[subprocess.Popen]) ->
 
 def demo(_: argparse.Namespace) -> int:
     airflow_home = Path(tempfile.mkdtemp(prefix="almanac-demo-"))
-    metadata = airflow_home / "airflow.db"
-    metadata.write_bytes(migrated_sqlite_template(DEFAULT_HOME / "cache").read_bytes())
-    os.environ.update(airflow_env(airflow_home, f"sqlite:///{metadata}"))
+    os.environ.update(sqlite_airflow_env(airflow_home))
     with contextlib.ExitStack() as stack:
         pg = EmbeddedPostgres().start()
         stack.callback(pg.stop)
@@ -200,7 +188,7 @@ def demo(_: argparse.Namespace) -> int:
             print(f"DAG import errors: {dagbag.import_errors}")
             return 1
         results = []
-        for domain, module in _domain_modules():
+        for domain, module in warehouse.demo_modules():
             for dag_id, logical_date, conf in getattr(module, "DEMO_RUNS", []):
                 started = time.perf_counter()
                 dag = runnable_by_dag_test(dagbag.get_dag(dag_id))
@@ -208,7 +196,7 @@ def demo(_: argparse.Namespace) -> int:
                 results.append((domain, dag_id, logical_date, str(dag_run.state), time.perf_counter() - started))
         with pg.connect("almanac_demo") as conn:
             counts = []
-            for domain, module in _domain_modules():
+            for domain, module in warehouse.demo_modules():
                 for table in getattr(module, "OUTPUT_TABLES", []):
                     (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                     counts.append((domain, table, n))

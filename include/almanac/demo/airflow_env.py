@@ -14,7 +14,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from almanac.demo.embedded import PROJECT_ROOT
+from almanac.demo.embedded import DEFAULT_HOME, PROJECT_ROOT
 
 
 def airflow_env(airflow_home: Path, metadata_conn: str) -> dict[str, str]:
@@ -56,6 +56,14 @@ def migrated_sqlite_template(cache_dir: Path) -> Path:
             building.replace(template)
             shutil.rmtree(home, ignore_errors=True)
     return template
+
+
+def sqlite_airflow_env(airflow_home: Path) -> dict[str, str]:
+    """An AIRFLOW_HOME with its own SQLite metadata DB, copied from the migrated template (tests, demo,
+    bench): the env vars to set before Airflow is imported."""
+    metadata = airflow_home / "airflow.db"
+    shutil.copyfile(migrated_sqlite_template(DEFAULT_HOME / "cache"), metadata)
+    return airflow_env(airflow_home, f"sqlite:///{metadata}")
 
 
 def runnable_by_dag_test(dag):
