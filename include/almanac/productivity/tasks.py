@@ -27,8 +27,8 @@ RANGE_STAGES = {
     "alerts": ("productivity.alerts", "work_date", "alerts.sql"),
     "employee_hourly_costs": ("productivity.employee_hourly_costs", "score_date", "hourly_costs.sql"),
 }
-#: Stages that read the chunk's shifts, activity, day roles and gaps (prepare_chunk.sql).
-CHUNK_STAGES = ("daily_scores", "idle_periods", "alerts")
+#: Stages that read the chunk's shifts, activity, day roles and gaps (prepare_chunk.sql); alerts reads idle_periods.
+CHUNK_STAGES = ("daily_scores", "idle_periods")
 MATERIALIZED_VIEWS = ("productivity.currently_working", "productivity.today_clock_times", "productivity.working_today")
 
 

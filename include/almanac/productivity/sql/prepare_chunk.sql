@@ -54,7 +54,7 @@ ordered AS (
 )
 SELECT o.employee_id, o.work_date, o.previous_end AS start_time, o.t_start AS end_time,
        round((extract(epoch FROM o.t_start - o.previous_end) / 60.0)::numeric, 2) AS duration_minutes,
-       rc.alert_threshold_minutes
+       dr.role_id
 FROM ordered o
 JOIN chunk_day_role dr USING (employee_id, work_date)
 JOIN productivity.role_configs rc ON rc.role_id = dr.role_id

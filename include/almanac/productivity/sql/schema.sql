@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS productivity.idle_periods (
     duration_minutes numeric NOT NULL,
     PRIMARY KEY (employee_id, start_time)
 );
+-- The role whose thresholds applied that day: the alerts stage reads it instead of recomputing the
+-- day's roles from the activity. Added to existing installs; a NULL (older row) is rewritten by the next
+-- recalculation of its date.
+ALTER TABLE productivity.idle_periods ADD COLUMN IF NOT EXISTS role_id integer;
 CREATE TABLE IF NOT EXISTS productivity.alerts (
     employee_id integer NOT NULL,
     alert_type  text NOT NULL,
