@@ -9,13 +9,13 @@ WITH shifts AS (
     GROUP BY employee_id, work_date
 ),
 activity AS (
-    SELECT a.employee_id, a.work_date,
-           sum(a.items_count) AS items,
-           sum(a.items_count * rc.multiplier) AS points,
-           sum(extract(epoch FROM a.window_end - a.window_start) / 60.0) AS active_minutes
-    FROM chunk_activity a
+    SELECT t.employee_id, t.work_date,
+           sum(t.items) AS items,
+           sum(t.items * rc.multiplier) AS points,
+           extract(epoch FROM sum(t.active)) / 60.0 AS active_minutes
+    FROM chunk_role_totals t
     JOIN productivity.role_configs rc USING (role_id)
-    GROUP BY a.employee_id, a.work_date
+    GROUP BY t.employee_id, t.work_date
 ),
 idle AS (
     SELECT employee_id, work_date, sum(duration_minutes) AS idle_minutes
