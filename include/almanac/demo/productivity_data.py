@@ -27,9 +27,18 @@ OUTPUT_TABLES = [
 
 
 def generate(
-    conn: Any, *, employees: int = 50, days: int = 30, end_date: dt.date = DEMO_END, seed: float = 0.3
+    conn: Any,
+    *,
+    employees: int = 50,
+    days: int = 30,
+    shift_hours: int = 8,
+    end_date: dt.date = DEMO_END,
+    seed: float = 0.3,
 ) -> dict:
-    """Replace the productivity sources and derived tables with synthetic data (deterministic for a seed)."""
+    """Replace the productivity sources and derived tables with synthetic data (deterministic for a seed).
+
+    A shift holds ``shift_hours × 20`` three-minute windows less its break and random gaps: 8-hour
+    shifts give ~185K logs for 50 employees × 30 days, 10-hour shifts the seed's ~240K."""
     with conn.cursor() as cur:
         cur.execute(
             "TRUNCATE productivity.alerts, productivity.idle_periods, productivity.daily_scores,"
@@ -40,7 +49,7 @@ def generate(
         execute_script(
             cur,
             read_sql("almanac.demo", "productivity_demo.sql"),
-            {"employees": employees, "days": days, "end_date": end_date, "seed": seed},
+            {"employees": employees, "days": days, "shift_hours": shift_hours, "end_date": end_date, "seed": seed},
         )
         (logs,) = cur.execute("SELECT count(*) FROM productivity.activity_logs").fetchone()
         (shifts,) = cur.execute("SELECT count(*) FROM productivity.clock_times").fetchone()

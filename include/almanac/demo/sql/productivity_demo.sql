@@ -1,5 +1,5 @@
 -- Synthetic warehouse productivity data: 3 roles with different thresholds, %(employees)s employees,
--- %(days)s days of 8-hour shifts (07:00 Chicago ± 40 min) ending the day before %(end_date)s, and
+-- %(days)s days of %(shift_hours)s-hour shifts (07:00 Chicago ± 40 min) ending the day before %(end_date)s, and
 -- 3-minute activity windows with a lunch break and random short gaps; one open shift as a data error.
 SELECT setseed(%(seed)s);
 
@@ -17,7 +17,7 @@ UNION ALL
 SELECT e, 16 + (e %% 7), %(end_date)s::date - 10 FROM generate_series(1, %(employees)s, 4) AS e;
 
 INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out)
-SELECT e, t.clock_in, t.clock_in + interval '8 hours'
+SELECT e, t.clock_in, t.clock_in + make_interval(hours => %(shift_hours)s)
 FROM generate_series(1, %(employees)s) AS e
 CROSS JOIN generate_series(1, %(days)s) AS d
 CROSS JOIN LATERAL (
@@ -39,7 +39,7 @@ SELECT b.employee_id,
        b.clock_in + make_interval(mins => n * 3 + 3),
        (random() * 6)::int
 FROM demo_breaks b
-CROSS JOIN generate_series(0, 159) AS n
+CROSS JOIN generate_series(0, %(shift_hours)s * 20 - 1) AS n
 WHERE NOT (n BETWEEN b.break_at AND b.break_at + b.break_len)
   AND random() > 0.02;
 
