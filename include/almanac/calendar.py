@@ -42,6 +42,11 @@ def business_date(
     return local.date() - dt.timedelta(days=days_before)
 
 
+def start_of_day(day: dt.date, tz: str = "UTC") -> dt.datetime:
+    """Midnight at the start of ``day`` in ``tz``: the boundary a date's half-open time range begins at."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
+
+
 def week_start(day: dt.date) -> dt.date:
     """Monday of the ISO week containing ``day``."""
     return day - dt.timedelta(days=day.weekday())

@@ -11,6 +11,7 @@ from almanac.calendar import (
     is_trimester_start,
     reset_trimesters,
     run_reference_time,
+    start_of_day,
     week_start,
 )
 
@@ -95,3 +96,12 @@ def test_a_date_param_overrides_the_run_date_when_asked():
     assert business_date(context, override_param="date") == dt.date(2026, 1, 31)
     assert business_date(context) == dt.date(2026, 3, 15)
     assert business_date({**context, "params": {"date": None}}, override_param="date") == dt.date(2026, 3, 15)
+
+
+def test_start_of_day_is_local_midnight_across_a_dst_change():
+    # 2026-03-08: Chicago moves from CST (-06:00) to CDT (-05:00) at 02:00, so that day has 23 hours
+    start = start_of_day(dt.date(2026, 3, 8), "America/Chicago")
+    end = start_of_day(dt.date(2026, 3, 9), "America/Chicago")
+    assert start.astimezone(UTC) == dt.datetime(2026, 3, 8, 6, tzinfo=UTC)
+    assert end.astimezone(UTC) == dt.datetime(2026, 3, 9, 5, tzinfo=UTC)
+    assert start_of_day(dt.date(2026, 3, 8)) == dt.datetime(2026, 3, 8, tzinfo=UTC)

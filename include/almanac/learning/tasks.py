@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from almanac.calendar import UTC, business_date, run_reference_time, week_start
+from almanac.calendar import business_date, run_reference_time, start_of_day, week_start
 from almanac.connections import LEARNING_DB
 from almanac.db import execute_script, postgres_hook, read_sql, transaction
 from almanac.notify import format_summary, send_message_quietly
@@ -19,7 +19,7 @@ COVERAGE_WARNING_BELOW = 0.90
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=UTC)
+    start = start_of_day(day)
     return start, start + dt.timedelta(days=1)
 
 
@@ -96,7 +96,7 @@ def snapshot_ready(context: Mapping[str, Any]) -> bool:
 def refresh_recommendations(context: Mapping[str, Any]) -> dict[str, Any]:
     """Replace week W's recommendations and deactivate the same students' earlier ones, atomically."""
     week = recommendation_week(context)
-    window_end = dt.datetime.combine(week, dt.time(), tzinfo=UTC)
+    window_end = start_of_day(week)
     params = {
         "week_start": week,
         "window_start": window_end - dt.timedelta(days=7),

@@ -8,9 +8,8 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from almanac.calendar import business_date
+from almanac.calendar import business_date, start_of_day
 from almanac.connections import PRODUCTIVITY_DB
 from almanac.db import execute_script, read_sql, transaction
 from almanac.productivity.transform import InvalidRequestError, Request, chunk_range, resolve_request
@@ -18,7 +17,8 @@ from almanac.productivity.transform import InvalidRequestError, Request, chunk_r
 log = logging.getLogger(__name__)
 
 PACKAGE = "almanac.productivity"
-CHICAGO = ZoneInfo("America/Chicago")
+#: Work dates are dates of clock_in in the warehouse's time zone (DESIGN.md §4.4).
+WORK_TZ = "America/Chicago"
 
 #: Date-ranged stages: (table, its date column, statement file).
 RANGE_STAGES = {
@@ -40,7 +40,7 @@ def cooldown_minutes() -> float:
 def check_request(context: Mapping[str, Any]) -> dict[str, Any]:
     """Resolve the range and tables, refuse what the params schema could not, enforce the cooldown."""
     dag_run = context["dag_run"]
-    yesterday = business_date(context, tz="America/Chicago", days_before=1)
+    yesterday = business_date(context, tz=WORK_TZ, days_before=1)
     try:
         request = resolve_request(context["params"], yesterday)
     except InvalidRequestError as exc:
@@ -107,8 +107,8 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
         "start_date": start,
         "end_date": end,
         # the activity a chunk's shifts can touch: shifts start on a work date (Chicago) and last ≤ 24 h
-        "scan_from": dt.datetime.combine(start, dt.time(), tzinfo=CHICAGO) - dt.timedelta(days=1),
-        "scan_to": dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), tzinfo=CHICAGO),
+        "scan_from": start_of_day(start, WORK_TZ) - dt.timedelta(days=1),
+        "scan_to": start_of_day(end + dt.timedelta(days=2), WORK_TZ),
     }
     result: dict[str, Any] = {"stage": stage, "chunk": chunk["label"]}
     with transaction(PRODUCTIVITY_DB) as conn:
@@ -141,7 +141,7 @@ def update_primary_roles(request_data: Mapping[str, Any]) -> int:
 def update_current_status(request_data: Mapping[str, Any]) -> int:
     request = Request.from_xcom(request_data)
     skip_unless_selected(request, "employee_current_status")
-    as_of = dt.datetime.combine(request.end_date + dt.timedelta(days=1), dt.time(), tzinfo=CHICAGO)
+    as_of = start_of_day(request.end_date + dt.timedelta(days=1), WORK_TZ)
     with transaction(PRODUCTIVITY_DB) as conn:
         updated = conn.execute(read_sql(PACKAGE, "current_status.sql"), {"as_of": as_of}).rowcount
     log.info("current status as of %s: %d employees", as_of.isoformat(), updated)

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from almanac.calendar import UTC, business_date, run_reference_time
+from almanac.calendar import business_date, run_reference_time, start_of_day
 from almanac.connections import TUTORING_DB
 from almanac.db import copy_rows, postgres_hook, read_sql, transaction
 from almanac.notify import format_summary, send_message_quietly
@@ -46,7 +46,7 @@ def reference_date(context: Mapping[str, Any]) -> dt.date:
 
 
 def reference_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=UTC)
+    return start_of_day(day)
 
 
 def computed_at(context: Mapping[str, Any]) -> dt.datetime:
