@@ -1,9 +1,10 @@
 """Hook helpers for idempotent writes on Postgres.
 
 The rule (DESIGN.md §1): a task writes its partition — a date, a window, a version — by replacing it
-inside one transaction, or upserts on a natural key. :func:`replace_partition` is the first pattern:
-``DELETE`` the partition and ``COPY`` the new rows in, committed together, so a reader (or a failure
-half-way) sees either the old partition or the new one, never a mix, and a rerun gives the same rows.
+inside one transaction, or upserts on a natural key. Replacing means ``DELETE`` the partition and
+write the new rows (an ``INSERT … SELECT`` from a ``.sql`` file, or :func:`copy_rows`) inside one
+:func:`transaction`, so a reader (or a failure half-way) sees either the old partition or the new one,
+never a mix, and a rerun gives the same rows.
 
 SQL lives in ``.sql`` files beside the code that runs it (:func:`read_sql`), with bind parameters.
 The Postgres provider drives psycopg 3 here (SQLAlchemy 2), so connections are psycopg 3 connections.
@@ -11,7 +12,6 @@ The Postgres provider drives psycopg 3 here (SQLAlchemy 2), so connections are p
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -19,8 +19,6 @@ from importlib import resources
 from typing import Any
 
 from psycopg import sql
-
-log = logging.getLogger(__name__)
 
 
 def postgres_hook(conn_id: str):
@@ -94,31 +92,3 @@ def copy_rows(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Seque
             copy.write_row(row)
             count += 1
     return count
-
-
-def replace_partition(
-    conn: Any,
-    table: str,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    partition: Mapping[str, Any],
-) -> tuple[int, int]:
-    """Replace the rows of ``table`` whose columns equal ``partition`` with ``rows``; no commit.
-
-    ``partition`` maps column → value, e.g. ``{"snapshot_date": day}``; a value that is a list or
-    tuple matches any of its items (``= ANY``). The caller owns the transaction (see
-    :func:`transaction`) so several partitions or tables can change together. Returns
-    ``(deleted, inserted)``.
-    """
-    conditions = [
-        sql.SQL("{} = ANY(%s)" if isinstance(value, list | tuple) else "{} = %s").format(sql.Identifier(column))
-        for column, value in partition.items()
-    ]
-    where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
-    params = [list(v) if isinstance(v, list | tuple) else v for v in partition.values()]
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("DELETE FROM {} WHERE {}").format(qualified(table), where), params)
-        deleted = cur.rowcount
-        inserted = copy_rows(cur, table, columns, rows)
-    log.info("replaced partition %s of %s: %d rows out, %d rows in", dict(partition), table, deleted, inserted)
-    return deleted, inserted
