@@ -70,10 +70,13 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def execute_script(cur: Any, script: str, params: Mapping[str, Any] | None = None) -> None:
-    """Run every statement of ``script`` with the same named parameters (each uses what it needs)."""
+def execute_script(cur: Any, script: str, params: Mapping[str, Any] | None = None) -> int:
+    """Run every statement of ``script`` with the same named parameters (each uses what it needs).
+
+    Returns the last statement's row count; its result rows, if any, stay on ``cur`` to fetch."""
     for statement in split_statements(script):
         cur.execute(statement, params)
+    return cur.rowcount
 
 
 def qualified(table: str) -> sql.Composable:

@@ -177,6 +177,31 @@ def test_a_malformed_answer_names_query_and_column_and_keeps_the_old_data(forum,
     assert readers(warehouse) == before
 
 
+def test_a_failed_backup_step_touches_nothing_and_says_so(forum, warehouse, airflow_runner, slack):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    before, live = readers(warehouse), status(warehouse)["live"]
+    warehouse.execute(
+        """
+        CREATE FUNCTION refuse_new_version() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'versions are read-only'; END $$;
+        CREATE TRIGGER refuse_new_version BEFORE INSERT ON discourse.versions
+            FOR EACH ROW EXECUTE FUNCTION refuse_new_version();
+        """
+    )
+    try:
+        result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    finally:
+        warehouse.execute("DROP TRIGGER refuse_new_version ON discourse.versions; DROP FUNCTION refuse_new_version()")
+    assert result.state == "failed"
+    assert result.task_states["backup_live_state"] == "failed"
+    assert result.task_states["restore_previous_state"] == "success"
+    flags = status(warehouse)
+    assert (flags["live"], flags["loaded"], flags["failed"]) == (live, True, True)
+    assert flags["reason"] == "backup_live_state failed before anything changed"
+    assert readers(warehouse) == before
+    assert any("backup_live_state failed before anything changed" in t for t in slack.texts)
+
+
 def test_refresh_fetches_only_the_delta_and_equals_a_full_rebuild(forum, warehouse, airflow_runner):
     assert airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"}).state == "success"
     added = forum.add_activity(dt.date(2026, 3, 10), 2, seed=1) + forum.add_activity(dt.date(2026, 3, 11), 2, seed=2)

@@ -72,13 +72,9 @@ def backup_live_state(context: Mapping[str, Any]) -> dict[str, Any]:
     day = run_date(context)
     status = _status()
     run_id = context["dag_run"].run_id
-    with transaction(DISCOURSE_DB) as conn:
-        # a cleared/rerun backup step starts a fresh build: drop this run's unfinished one
-        conn.execute("DELETE FROM discourse.versions WHERE run_id = %s AND status IN ('building', 'failed')", (run_id,))
-        (version_id,) = conn.execute(
-            "INSERT INTO discourse.versions (run_id, reset_date, status) VALUES (%s, %s, 'building') RETURNING version_id",
-            (run_id, day),
-        ).fetchone()
+    with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        execute_script(cur, read_sql(PACKAGE, "begin_version.sql"), {"run_id": run_id, "reset_date": day})
+        (version_id,) = cur.fetchone()
     handle = {
         "backup_version_id": status["live_version_id"],
         "backup_last_refresh_date": status["last_refresh_date"].isoformat() if status["last_refresh_date"] else None,
@@ -248,22 +244,14 @@ def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
 def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, Any]:
     """Step 5: point readers at the new version, in one transaction; keep the previous one as the backup."""
     version_id, backup = handle["version_id"], handle["backup_version_id"]
-    with recording_failure(version_id, "publish"), transaction(DISCOURSE_DB) as conn:
-        conn.execute(
-            "UPDATE discourse.system_status SET live_version_id = %s, last_refresh_date = %s, user_actions_loaded = true,"
-            " reset_failed = false, reset_failure_reason = NULL, last_reset_at = %s WHERE id = 1",
-            (version_id, handle["reset_date"], run_reference_time(context)),
-        )
-        conn.execute(
-            "UPDATE discourse.versions SET status = 'published', failure_reason = NULL WHERE version_id = %s",
-            (version_id,),
-        )
-        conn.execute("UPDATE discourse.versions SET status = 'retired' WHERE version_id = %s", (backup,))
-        dropped = conn.execute(
-            "DELETE FROM discourse.versions WHERE version_id <> %s AND version_id IS DISTINCT FROM %s "
-            "AND status IN ('published', 'retired', 'failed')",
-            (version_id, backup),
-        ).rowcount
+    params = {
+        "version_id": version_id,
+        "backup_version_id": backup,
+        "reset_date": handle["reset_date"],
+        "reset_at": run_reference_time(context),
+    }
+    with recording_failure(version_id, "publish"), transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        dropped = execute_script(cur, read_sql(PACKAGE, "publish_version.sql"), params)
     log.info(
         "Step 5/5: Published version %s (backup kept: %s; %d older version(s) dropped); last_refresh_date = %s",
         version_id,
@@ -287,17 +275,12 @@ def restore_previous_state(context: Mapping[str, Any], handle: Mapping[str, Any]
                 "SELECT failure_reason FROM discourse.versions WHERE version_id = %s", (version_id,)
             ).fetchone()
         reason = (row and row[0]) or "a reset step failed (see the red task's log)"
-    with transaction(DISCOURSE_DB) as conn:
-        conn.execute(
-            "UPDATE discourse.system_status SET live_version_id = %s, user_actions_loaded = %s, reset_failed = true,"
-            " reset_failure_reason = %s WHERE id = 1",
-            (backup, backup is not None, reason),
+    with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        execute_script(
+            cur,
+            read_sql(PACKAGE, "restore_backup.sql"),
+            {"backup_version_id": backup, "version_id": version_id, "reason": reason},
         )
-        if version_id is not None:
-            conn.execute(
-                "UPDATE discourse.versions SET status = 'failed' WHERE version_id = %s AND status = 'building'",
-                (version_id,),
-            )
     log.error("Reset failed; users are served the previous data (version %s). Cause: %s", backup, reason)
     send_message_quietly(
         f":rotating_light: *discourse_trimester_reset* failed (run `{context['dag_run'].run_id}`): reset failed, "

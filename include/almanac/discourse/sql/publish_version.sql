@@ -1,0 +1,15 @@
+-- Step 5 of a reset, one transaction: readers' views follow system_status.live_version_id, so moving it
+-- publishes the new version at once. The previous live version is kept as the backup; older published,
+-- retired or failed versions are dropped (the last statement's row count is logged).
+UPDATE discourse.system_status
+SET live_version_id = %(version_id)s, last_refresh_date = %(reset_date)s, user_actions_loaded = true,
+    reset_failed = false, reset_failure_reason = NULL, last_reset_at = %(reset_at)s
+WHERE id = 1;
+
+UPDATE discourse.versions SET status = 'published', failure_reason = NULL WHERE version_id = %(version_id)s;
+
+UPDATE discourse.versions SET status = 'retired' WHERE version_id = %(backup_version_id)s;
+
+DELETE FROM discourse.versions
+WHERE version_id <> %(version_id)s AND version_id IS DISTINCT FROM %(backup_version_id)s
+  AND status IN ('published', 'retired', 'failed');
