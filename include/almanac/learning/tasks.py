@@ -40,16 +40,14 @@ def create_daily_snapshots(context: Mapping[str, Any]) -> dict[str, Any]:
     day_start, day_end = day_bounds(day)
     params = {"day": day, "day_start": day_start, "day_end": day_end, "created_at": run_reference_time(context)}
     with transaction(LEARNING_DB) as conn:
+        conn.execute(read_sql(PACKAGE, "snapshot_excluded.sql"), params)
         active, eligible, errors = conn.execute(read_sql(PACKAGE, "snapshot_counts.sql"), params).fetchone()
         conn.execute("DELETE FROM learning.performance_snapshots WHERE snapshot_date = %(day)s", params)
         success = conn.execute(read_sql(PACKAGE, "snapshot_insert.sql"), params).rowcount
         skipped = active - eligible
         conn.execute(
-            "INSERT INTO learning.snapshot_runs VALUES (%s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (snapshot_date) DO UPDATE SET active_students = EXCLUDED.active_students, "
-            "snapshots = EXCLUDED.snapshots, skipped = EXCLUDED.skipped, errors = EXCLUDED.errors, "
-            "completed_at = EXCLUDED.completed_at",
-            (day, active, success, skipped, errors, params["created_at"]),
+            read_sql(PACKAGE, "snapshot_run_record.sql"),
+            {**params, "active_students": active, "snapshots": success, "skipped": skipped, "errors": errors},
         )
     coverage = success / eligible if eligible else 1.0
     log.info(

@@ -1,4 +1,5 @@
--- Snapshots of day D = [day_start, day_end) for every eligible student, in one statement.
+-- Snapshots of day D = [day_start, day_end) for every eligible student not in snapshot_excluded, in one
+-- statement.
 --   lessons_completed_count = lessons completed on D
 --   time_spent_minutes      = time of the progress rows whose last activity (completed_at, else
 --                             started_at) falls on D
@@ -9,14 +10,9 @@
 WITH active AS (
     SELECT user_id FROM learning.students WHERE is_active
 ),
-impossible AS (
-    SELECT user_id FROM learning.lesson_progress WHERE time_spent_seconds < 0 AND started_at < %(day_end)s
-    UNION
-    SELECT user_id FROM learning.quiz_attempts WHERE (score < 0 OR score > 100) AND attempted_at < %(day_end)s
-),
 progress AS (
     SELECT p.* FROM learning.lesson_progress p JOIN active USING (user_id)
-    WHERE p.started_at < %(day_end)s AND p.user_id NOT IN (SELECT user_id FROM impossible)
+    WHERE p.started_at < %(day_end)s AND p.user_id NOT IN (SELECT user_id FROM snapshot_excluded)
 ),
 per_user AS (
     SELECT user_id,
