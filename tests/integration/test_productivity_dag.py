@@ -188,6 +188,26 @@ def test_only_the_range_and_the_selected_tables_change(shifts, airflow_runner):
             assert after[key] == before[key], key
 
 
+def test_alerts_refuse_idle_periods_stored_before_role_id_and_keep_their_alerts(shifts, airflow_runner):
+    day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=day).state == "success"
+    before = derived(shifts)
+    shifts.execute("UPDATE productivity.idle_periods SET role_id = NULL")  # rows from before the column existed
+
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(5), conf={**day, "tables": ["alerts"]})
+    assert result.state == "failed"
+    assert result.task_states["alerts[0]"] == "failed"
+    assert derived(shifts)["productivity.alerts ORDER BY employee_id, created_at"] != []
+    assert (
+        derived(shifts)["productivity.alerts ORDER BY employee_id, created_at"]
+        == before["productivity.alerts ORDER BY employee_id, created_at"]
+    )
+
+    conf = {**day, "tables": ["idle_periods", "alerts"]}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=conf).state == "success"
+    assert derived(shifts) == before
+
+
 @pytest.mark.parametrize(
     ("conf", "field"),
     [

@@ -112,6 +112,8 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
     }
     result: dict[str, Any] = {"stage": stage, "chunk": chunk["label"]}
     with transaction(PRODUCTIVITY_DB) as conn:
+        if stage == "alerts":
+            refuse_alerts_without_roles(conn, params, chunk["label"])
         if request.clear_existing:
             result["deleted"] = conn.execute(
                 f"DELETE FROM {table} WHERE {date_column} BETWEEN %(start_date)s AND %(end_date)s", params
@@ -127,6 +129,19 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
             )
     log.info("%s %s: %s", stage, chunk["label"], {k: v for k, v in result.items() if k not in ("stage", "chunk")})
     return result
+
+
+def refuse_alerts_without_roles(conn: Any, params: Mapping[str, Any], label: str) -> None:
+    """Fail (no retry, nothing deleted) when the chunk's idle periods predate ``role_id``: replacing the
+    alerts from them would silently drop those alerts. Recalculating idle_periods first fixes it."""
+    (missing,) = conn.execute(read_sql(PACKAGE, "idle_periods_without_role.sql"), params).fetchone()
+    if missing:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"alerts {label}: {missing} idle period(s) were stored before idle_periods.role_id existed;"
+            " recalculate idle_periods for these dates first (tables=['idle_periods', 'alerts'])"
+        )
 
 
 def update_primary_roles(request_data: Mapping[str, Any]) -> int:
