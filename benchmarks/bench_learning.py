@@ -6,21 +6,22 @@ student.
 - snapshots: over all 10,000 students, computing pace, quiz average, lessons and minutes in Python with
   the same rules (impossible data excluded) into a ``bench_baseline`` copy of the table; the benchmark
   compares both results row by row and prints "same rows" or how many differ.
-- recommendations: the seed's per-student queries and one insert, without its rules (not compared),
-  timed on 1,000 students and extrapolated to 10,000 (the note says so).
+- recommendations: per student, the latest snapshot, recent activity, quiz bests and remaining lessons,
+  the four rules in Python, inserts and a commit, over all students into the same copy; compared the
+  same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from almanac.calendar import start_of_day
 from almanac.demo.learning_data import generate
 from almanac.learning import tasks
 from benchmarks.harness import Workload, timed
 
 STUDENTS = 10_000
-SAMPLE = 1_000
 END = dt.datetime(2026, 3, 16, tzinfo=dt.UTC)  # Monday
 D = dt.date(2026, 3, 15)
 
@@ -96,30 +97,83 @@ def differing_rows(conn) -> int:
     return count
 
 
-def baseline_recommendations(conn, user_ids):
+RECOMMENDATION_QUERIES = {
+    "latest": "SELECT pace_score, quiz_average FROM learning.performance_snapshots WHERE user_id = %s"
+    " AND snapshot_date <= %s ORDER BY snapshot_date DESC LIMIT 1",
+    "recent": "SELECT 1 FROM learning.lesson_progress WHERE user_id = %s AND ((started_at >= %s AND started_at < %s)"
+    " OR (completed_at >= %s AND completed_at < %s)) LIMIT 1",
+    "quiz": "SELECT q.lesson_id, l.title, q.score FROM learning.quiz_attempts q JOIN learning.lessons l USING (lesson_id)"
+    " WHERE q.user_id = %s AND q.attempted_at < %s",
+    "lessons": "SELECT e.enrolled_at, e.course_id, l.sequence_no, l.title, l.lesson_id FROM learning.enrollments e"
+    " JOIN learning.lessons l USING (course_id) WHERE e.user_id = %s",
+    "completed": "SELECT lesson_id FROM learning.lesson_progress WHERE user_id = %s AND completed_at < %s",
+}
+
+
+def _round(value) -> int:
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def recommendations_of(cur, user_id: int, week: dt.date) -> list[tuple]:
+    """One student's recommendations for week W the seed's way (the rules of recommendations.sql)."""
+    q = RECOMMENDATION_QUERIES
+    window_end = start_of_day(week)
+    window_start = window_end - dt.timedelta(days=7)
+    snapshot = cur.execute(q["latest"], (user_id, week)).fetchone()
+    if snapshot is None:
+        return []
+    pace, quiz_average = snapshot
+    idle = cur.execute(q["recent"], (user_id, window_start, window_end, window_start, window_end)).fetchone() is None
+    behind = pace < 70
+    struggling = quiz_average is not None and quiz_average < 60
+    rows = []
+    if behind:
+        rows.append(("catch_up", "Catch up with your course plan", f"Pace score {_round(pace)} is below 70", "high"))
+    if struggling:
+        best: dict[int, tuple] = {}
+        for lesson_id, title, score in cur.execute(q["quiz"], (user_id, window_end)):
+            if lesson_id not in best or score > best[lesson_id][1]:
+                best[lesson_id] = (title, score)
+        if best:
+            lesson_id = min(best, key=lambda k: (best[k][1], k))
+            title, score = best[lesson_id]
+            reason = f"Quiz average {_round(quiz_average)} is below 60; lowest best score {_round(score)}"
+            rows.append(("review", f"Review: {title}", reason, "high"))
+    if idle:
+        rows.append(("re_engage", "Pick up where you left off", "No lesson activity in the last 7 days", "medium"))
+    if not (behind or struggling or idle):
+        done = {r[0] for r in cur.execute(q["completed"], (user_id, window_end))}
+        remaining = sorted(r for r in cur.execute(q["lessons"], (user_id,)) if r[4] not in done)
+        title = f"Next: {remaining[0][3]}" if remaining else "All lessons done: choose your next course"
+        rows.append(("advance", title, "On pace and doing well", "low"))
+    return rows
+
+
+def baseline_recommendations(conn, user_ids, week: dt.date) -> int:
+    written = 0
     with conn.cursor() as cur:
         for user_id in user_ids:
-            snap = cur.execute(
-                "SELECT pace_score, quiz_average FROM learning.performance_snapshots WHERE user_id = %s"
-                " AND snapshot_date <= %s ORDER BY snapshot_date DESC LIMIT 1",
-                (user_id, END.date()),
-            ).fetchone()
-            cur.execute(
-                "SELECT 1 FROM learning.lesson_progress WHERE user_id = %s AND started_at >= %s LIMIT 1",
-                (user_id, END - dt.timedelta(days=7)),
-            ).fetchone()
-            cur.execute(
-                "SELECT lesson_id, max(score) FROM learning.quiz_attempts WHERE user_id = %s GROUP BY 1 ORDER BY 2"
-                " LIMIT 1",
-                (user_id,),
-            ).fetchone()
-            if snap:
+            for row in recommendations_of(cur, user_id, week):
                 cur.execute(
-                    "INSERT INTO learning.adaptive_recommendations VALUES (gen_random_uuid(), %s, 'advance', 't', 'r',"
-                    " 'low', %s, now(), false)",
-                    (user_id, END.date() - dt.timedelta(days=700)),
+                    "INSERT INTO bench_baseline.adaptive_recommendations VALUES"
+                    " (gen_random_uuid(), %s, %s, %s, %s, %s, %s, now(), true)",
+                    (user_id, *row, week),
                 )
-            conn.commit()
+                written += 1
+            conn.commit()  # the seed commits per student
+    return written
+
+
+def differing_recommendations(conn, week: dt.date) -> int:
+    columns = "user_id, recommendation_type, title, reason, priority, week_start"
+    live, copy = "learning.adaptive_recommendations", "bench_baseline.adaptive_recommendations"
+    (count,) = conn.execute(
+        f"SELECT count(*) FROM ((SELECT {columns} FROM {live} WHERE week_start = %(w)s EXCEPT ALL"
+        f" SELECT {columns} FROM {copy}) UNION ALL (SELECT {columns} FROM {copy} EXCEPT ALL"
+        f" SELECT {columns} FROM {live} WHERE week_start = %(w)s)) d",
+        {"w": week},
+    ).fetchone()
+    return count
 
 
 def run(ctx) -> list[Workload]:
@@ -127,9 +181,8 @@ def run(ctx) -> list[Workload]:
         loaded = generate(conn, students=STUDENTS, days=30)
         conn.execute("DROP SCHEMA IF EXISTS bench_baseline CASCADE")
         conn.execute("CREATE SCHEMA bench_baseline")
-        conn.execute(
-            "CREATE TABLE bench_baseline.performance_snapshots (LIKE learning.performance_snapshots INCLUDING ALL)"
-        )
+        for table in ("performance_snapshots", "adaptive_recommendations"):
+            conn.execute(f"CREATE TABLE bench_baseline.{table} (LIKE learning.{table} INCLUDING ALL)")
         conn.commit()
         conn.execute("ANALYZE")
         active = [r[0] for r in conn.execute("SELECT user_id FROM learning.students WHERE is_active ORDER BY 1")]
@@ -138,15 +191,18 @@ def run(ctx) -> list[Workload]:
     recommendation_ctx = {"data_interval_end": END.replace(hour=6), "params": {}}
     recs, recommendation_seconds = timed(lambda: tasks.refresh_recommendations(recommendation_ctx))
 
-    sample = list(range(1, SAMPLE + 1))
+    week = dt.date.fromisoformat(recs["week_start"])
     with ctx.connect() as conn:
         written, snapshot_baseline = timed(lambda: baseline_snapshots(conn, active))
         differences = differing_rows(conn)
-        _, recommendation_baseline = timed(lambda: baseline_recommendations(conn, sample))
+        recommended, recommendation_baseline = timed(lambda: baseline_recommendations(conn, active, week))
+        recommendation_differences = differing_recommendations(conn, week)
         conn.execute("DROP SCHEMA bench_baseline CASCADE")
         conn.commit()
     same = "same rows" if not differences else f"DIFFERENT rows: {differences}"
-    scale = STUDENTS / SAMPLE
+    same_recommendations = (
+        "same rows" if not recommendation_differences else f"DIFFERENT rows: {recommendation_differences}"
+    )
     size = f"{STUDENTS} students, {loaded['lesson_progress']} progress rows"
     return [
         Workload(
@@ -160,7 +216,7 @@ def run(ctx) -> list[Workload]:
             "learning: weekly recommendations",
             size,
             recommendation_seconds,
-            recommendation_baseline * scale,
-            note=f"{sum(recs['by_type'].values())} rows; baseline per student on {SAMPLE} × {scale:.0f}",
+            recommendation_baseline,
+            note=f"{sum(recs['by_type'].values())} rows; baseline: {recommended} per student; {same_recommendations}",
         ),
     ]
