@@ -26,10 +26,7 @@ def run(ctx) -> list[Workload]:
     from airflow.dag_processing.dagbag import DagBag
 
     from almanac.demo.embedded import PROJECT_ROOT
-    from almanac.warehouse import create_schemas
 
-    with ctx.connect() as conn:
-        create_schemas(conn)
     (server, generate_seconds) = timed(
         lambda: FakeDiscourse(courses=COURSES, users=USERS, start=START, horizon=HORIZON, actions_per_course_day=RATE)
     )

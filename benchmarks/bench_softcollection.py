@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from almanac.db import engine_for
 from almanac.demo.softcollection_data import generate
 from almanac.softcollection import statements as st
 from almanac.softcollection import tasks
@@ -49,11 +50,11 @@ def run(ctx) -> list[Workload]:
                 )
             ]
             ids = [group_theory_id(plan.theory_id, g) for g in GROUPS]
-            with tasks.engine_for("softcollection_dssb").begin() as conn:
+            with engine_for("softcollection_dssb").begin() as conn:
                 for table, rows in ((st.local_control, control), (st.local_target, target)):
                     conn.execute(st.delete_campaign_day(table, ids, day))
                     tasks.bulk_insert(conn, table, rows)
-            with tasks.engine_for("softcollection_spss").begin() as conn:
+            with engine_for("softcollection_spss").begin() as conn:
                 conn.execute(st.delete_campaign_day(st.theory_users, ids, day))
                 tasks.bulk_insert(conn, st.theory_users, target)
             written += len(control) + 2 * len(target)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from almanac import warehouse
+from almanac.demo import warehouse
 from almanac.demo.airflow_env import sqlite_airflow_env
 from almanac.demo.embedded import EmbeddedPostgres, connection_env
 from benchmarks.harness import Workload, format_table
@@ -44,8 +44,9 @@ def main(argv: list[str]) -> int:
     try:
         pg.create_database(BENCH_DB, drop_existing=True)
         with pg.connect(BENCH_DB) as conn:
-            warehouse.create_schemas(conn)
+            warehouse.create_source_tables(conn)
         os.environ.update(connection_env(pg, BENCH_DB))
+        warehouse.provision_all()
         ctx = BenchContext(pg, BENCH_DB)
         rows: list[Workload] = []
         for domain in domains:

@@ -6,6 +6,7 @@ Incremental refresh of the forum engagement metrics for the current trimester (s
 **When**: 03:15 UTC daily. Run date D = the run's `data_interval_end` date (UTC).
 
 **Tasks**
+- `provision_tables` — creates or migrates the `discourse` schema almanac owns (cheap when up to date).
 - `choose_path` — on Jan 1, May 1 and Sep 1 → `skip_trimester_start` (the reset owns that day, no
   double work); other days → `plan_refresh`.
 - `plan_refresh` — the delta: actions created in [last_refresh_date, D) of the current trimester, for every
@@ -27,6 +28,8 @@ from airflow.sdk import get_current_context, task
 
 from almanac.dag_defaults import almanac_dag
 from almanac.discourse import tasks
+from almanac.discourse.tables import TABLES
+from almanac.provision import provision_tables
 
 
 @almanac_dag(
@@ -58,7 +61,7 @@ def discourse_daily_refresh():
         return tasks.recompute_trimester(get_current_context())
 
     planned = plan_refresh()
-    choose_path() >> [skip_trimester_start(), planned]
+    provision_tables(TABLES) >> choose_path() >> [skip_trimester_start(), planned]
     fetch_course_delta.expand(item=planned) >> recompute_trimester()
 
 

@@ -8,6 +8,7 @@ job 1), published atomically. Trimesters: t1 Jan 1–Apr 30, t2 May 1–Aug 31, 
 date, e.g. after a fix).
 
 **Tasks** (logs read like the seed's "Step 1/5: Reloading course mappings (#107)… courses: 45")
+- `provision_tables` — creates or migrates the `discourse` schema almanac owns (cheap when up to date).
 - `backup_live_state` — the backup handle (live version, last refresh date), pushed to XCom, and a new
   version to build into. Readers keep reading the live version throughout.
 - `reload_courses` (#107; irrelevant categories dropped, Uncategorized flagged, new courses reported) and
@@ -33,6 +34,8 @@ from airflow.sdk import Param, TriggerRule, get_current_context, task
 
 from almanac.dag_defaults import almanac_dag
 from almanac.discourse import tasks
+from almanac.discourse.tables import TABLES
+from almanac.provision import provision_tables
 
 POOL = "discourse_api"
 
@@ -84,6 +87,7 @@ def discourse_trimester_reset():
         return tasks.reset_complete(handle)
 
     handle = backup_live_state()
+    provision_tables(TABLES) >> handle
     courses = reload_courses(handle)
     users = reload_users(handle)
     actions = load_course_actions.partial(handle=handle).expand(course=courses)

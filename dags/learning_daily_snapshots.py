@@ -7,7 +7,8 @@ One performance snapshot per active student with lesson progress, for the last f
 **When**: 00:00 UTC daily. Snapshot day D = (`data_interval_end` − 1 day), so the run at
 2026-03-15 00:00 snapshots 2026-03-14; a backfill of an old date snapshots that old day.
 
-**Task** `create_daily_snapshots`: one SQL statement computes pace, quiz average, lessons completed and
+**Tasks**: `provision_tables` creates or migrates the tables almanac owns in `learning` and checks the
+platform's tables are there (a missing one fails the run at once, naming it). `create_daily_snapshots`: one SQL statement computes pace, quiz average, lessons completed and
 minutes spent on D for every eligible student and replaces D's rows in one transaction (with a row in
 `learning.snapshot_runs` that the weekly DAG waits for). Returns "N success, M skipped, K errors":
 skipped = active students without progress, errors = students with impossible data (negative time,
@@ -28,6 +29,8 @@ from almanac.dag_defaults import almanac_dag
 from almanac.learning import tasks
 from almanac.learning.alerts import slow_run_alert
 from almanac.learning.assets import PERFORMANCE_SNAPSHOTS
+from almanac.learning.tables import TABLES
+from almanac.provision import provision_tables
 
 
 @almanac_dag(
@@ -42,7 +45,7 @@ def learning_daily_snapshots():
     def create_daily_snapshots() -> dict:
         return tasks.create_daily_snapshots(get_current_context())
 
-    create_daily_snapshots()
+    provision_tables(TABLES) >> create_daily_snapshots()
 
 
 learning_daily_snapshots()

@@ -7,6 +7,7 @@ Rule-based recommendations for every active student from the latest snapshot (se
 **When**: Mondays 06:00 UTC. week_start W = Monday of `data_interval_end`.
 
 **Tasks**
+- `provision_tables` — creates or migrates the tables almanac owns in `learning`; checks the sources.
 - `wait_for_snapshot` — a sensor (reschedule mode: it frees its worker slot between checks every
   5 minutes, gives up after 6 hours) until the snapshot of the day before W is committed. A cron
   schedule plus this check was chosen over Asset scheduling so the run keeps the designed
@@ -29,6 +30,8 @@ from airflow.sdk import get_current_context, task
 from almanac.dag_defaults import almanac_dag
 from almanac.learning import tasks
 from almanac.learning.alerts import slow_run_alert
+from almanac.learning.tables import TABLES
+from almanac.provision import provision_tables
 
 
 @almanac_dag(
@@ -47,7 +50,7 @@ def learning_weekly_recommendations():
     def refresh_recommendations() -> dict:
         return tasks.refresh_recommendations(get_current_context())
 
-    wait_for_snapshot() >> refresh_recommendations()
+    provision_tables(TABLES) >> wait_for_snapshot() >> refresh_recommendations()
 
 
 learning_weekly_recommendations()

@@ -8,7 +8,7 @@ Staged recalculation of the productivity tables over a date range (seed 003).
 Work dates are the Chicago dates of clock_in.
 
 **Stages** (the seed's dependency order; a stage not in `tables` shows as *skipped*, later ones still run):
-`check_request` → `plan_chunks` → `daily_scores` → `idle_periods` → `alerts` → `employee_hourly_costs`
+`provision_tables` (creates or migrates almanac's tables; checks the sources) → `check_request` → `plan_chunks` → `daily_scores` → `idle_periods` → `alerts` → `employee_hourly_costs`
 (each mapped over 7-day chunks, one SQL statement per chunk) → `employee_primary_roles` (30 days up
 to end_date) → `employee_current_status` (as of the end of end_date) → `cache` (refresh the
 materialized views) → `summarize`.
@@ -41,16 +41,18 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, TriggerRule, get_current_context, task
 
-from almanac.dag_defaults import almanac_dag
+from almanac.dag_defaults import START_YEAR, almanac_dag
 from almanac.productivity import tasks
+from almanac.productivity.tables import TABLES
 from almanac.productivity.transform import STAGES
+from almanac.provision import provision_tables
 
 TABLE_NAMES = ["all", *STAGES]
 
 
 @almanac_dag(
     schedule="0 6 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="America/Chicago"),
+    start_date=pendulum.datetime(START_YEAR, 1, 1, tz="America/Chicago"),
     tags=["productivity"],
     doc_md=__doc__,
     default_args_overrides={"execution_timeout": dt.timedelta(minutes=5)},
@@ -101,6 +103,7 @@ def productivity_recalculation():
         return tasks.summarize(get_current_context(), request, chunks)
 
     request = check_request()
+    provision_tables(TABLES) >> request
     chunks = plan_chunks(request)
     previous = chunks
     for stage in ("daily_scores", "idle_periods", "alerts", "employee_hourly_costs"):

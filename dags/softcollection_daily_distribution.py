@@ -6,6 +6,8 @@ Daily distribution of eligible users to the active SoftCollection campaigns and 
 **When**: 09:00 Asia/Almaty daily. Run date D = the run's `data_interval_end` date in Asia/Almaty.
 
 **Tasks**
+- `provision_tables` — checks the bank's tables (campaigns, SC_1_120, the three assignment tables) exist
+  with the columns used, never creating them, and creates almanac's own plan tables in DSSB_APP.
 - `find_active_campaigns` — campaigns with `theory_start_date <= D <= theory_end_date` (DSSB_APP).
 - `build_plan` — distinct IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM), minus those assigned before D to a
   campaign still running; seeded shuffle from D; equal split over campaigns (remainder to the last), then
@@ -31,13 +33,15 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, get_current_context, task
 
-from almanac.dag_defaults import almanac_dag
+from almanac.dag_defaults import START_YEAR, almanac_dag
+from almanac.provision import provision_tables
 from almanac.softcollection import tasks
+from almanac.softcollection.tables import TABLES
 
 
 @almanac_dag(
     schedule="0 9 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Almaty"),
+    start_date=pendulum.datetime(START_YEAR, 1, 1, tz="Asia/Almaty"),
     tags=["softcollection"],
     doc_md=__doc__,
     default_args_overrides={"execution_timeout": dt.timedelta(minutes=20)},
@@ -79,6 +83,7 @@ def softcollection_daily_distribution():
         return tasks.report_success(get_current_context(), results)
 
     campaigns = find_active_campaigns()
+    provision_tables(TABLES) >> campaigns
     summary = build_plan(campaigns)
     written = write_campaign.expand(campaign=campaigns)
     choose_path(summary) >> [notify_no_campaigns(), notify_no_users(), report_dry_run(summary), written]

@@ -8,6 +8,7 @@ date and window in `tutoring.tutor_performance_metrics`.
 param. Window N covers sessions with `scheduled_start` in [R − N days, R).
 
 **Tasks**
+- `provision_tables` — creates or migrates `tutoring.tutor_performance_metrics`; checks the sources.
 - `plan_batches` — selects the tutors (active, or all with `include_inactive`, or only `tutor_ids`)
   and splits them into batches of `batch_size`; requested ids that do not exist are reported.
 - `compute_batch` — mapped, one instance per batch (named "tutors 1–1000 of 5000"): one SQL
@@ -31,7 +32,9 @@ import datetime as dt
 from airflow.sdk import Param, TriggerRule, get_current_context, task
 
 from almanac.dag_defaults import almanac_dag
+from almanac.provision import provision_tables
 from almanac.tutoring import tasks
+from almanac.tutoring.tables import TABLES
 from almanac.tutoring.tasks import DEFAULT_BATCH_SIZE
 
 
@@ -75,6 +78,7 @@ def tutoring_daily_metrics():
         return tasks.summarize(get_current_context(), planned)
 
     planned = plan_batches()
+    provision_tables(TABLES) >> planned
     computed = compute_batch.expand(batch=planned)
     # Two leaves: cleanup (only when no batch failed) keeps a failed batch visible as a failed run;
     # summarize (all done) reports either way.

@@ -7,8 +7,9 @@ of waiting minutes (the retry *count* stays the production one).
 
 Fixtures:
 - ``embedded_pg`` (session): the real embedded PostgreSQL server.
-- ``warehouse`` (session): a throw-away database ``almanac_test_<pid>`` on it with every schema and
-  domain table, and every warehouse ``AIRFLOW_CONN_*`` pointing at it. Concurrent pytest runs each
+- ``warehouse`` (session): a throw-away database ``almanac_test_<pid>`` on it with the source systems'
+  tables and almanac's own (provisioned as the DAGs do), and every warehouse ``AIRFLOW_CONN_*`` pointing
+  at it. Concurrent pytest runs each
   get their own database.
 - ``slack`` (session, cleared per test): a local HTTP receiver standing in for the Slack webhook;
   the real notifier code posts to it through the ``slack_alerts`` connection.
@@ -48,14 +49,16 @@ def embedded_pg():
 
 @pytest.fixture(scope="session")
 def warehouse(embedded_pg):
-    """The per-session warehouse database, with every schema created and the connections set."""
-    from almanac import warehouse as layout
+    """The per-session warehouse database: the source systems' tables, the connections set, and almanac's
+    own tables provisioned by the same code each DAG's first task runs."""
+    from almanac.demo import warehouse as layout
 
     dbname = f"almanac_test_{os.getpid()}"
     embedded_pg.create_database(dbname, drop_existing=True)
     with embedded_pg.connect(dbname) as conn:
-        layout.create_schemas(conn)
+        layout.create_source_tables(conn)
     os.environ.update(connection_env(embedded_pg, dbname))
+    layout.provision_all()
     yield Warehouse(embedded_pg, dbname)
     embedded_pg.drop_database(dbname)
 

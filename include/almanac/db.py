@@ -28,6 +28,27 @@ def postgres_hook(conn_id: str):
     return PostgresHook(postgres_conn_id=conn_id)
 
 
+#: SQLAlchemy driver per Airflow connection type (the hooks' own drivers: psycopg 3, python-oracledb).
+SQLALCHEMY_DRIVERS = {"oracle": "oracle+oracledb://", "postgres": "postgresql+psycopg://"}
+
+
+def engine_for(conn_id: str):
+    """A SQLAlchemy engine over the Airflow connection's own hook connection; the dialect follows the
+    connection type (``oracle`` → oracle+oracledb, ``postgres`` → postgresql+psycopg). No pool: each
+    ``connect()`` opens a connection through the hook and closes it at the end."""
+    import sqlalchemy as sa
+    from airflow.sdk import BaseHook
+    from sqlalchemy.pool import NullPool
+
+    connection = BaseHook.get_connection(conn_id)
+    driver = SQLALCHEMY_DRIVERS.get(connection.conn_type)
+    if driver is None:
+        raise ValueError(
+            f"connection {conn_id!r} has type {connection.conn_type!r}; expected one of {sorted(SQLALCHEMY_DRIVERS)}"
+        )
+    return sa.create_engine(driver, creator=connection.get_hook().get_conn, poolclass=NullPool)
+
+
 @contextmanager
 def transaction(conn_id: str) -> Iterator[Any]:
     """A psycopg connection on ``conn_id`` inside one transaction: commit on success, roll back on error."""

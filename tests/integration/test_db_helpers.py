@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from almanac.connections import TUTORING_DB
-from almanac.db import copy_rows, read_sql, transaction
+from almanac.db import copy_rows, transaction
 
 pytestmark = pytest.mark.integration
 
@@ -52,10 +52,3 @@ def test_a_failure_inside_the_transaction_leaves_the_old_partition(scratch):
     with pytest.raises(Exception, match="duplicate key"), transaction(TUTORING_DB) as conn:
         replace_day(conn, D1, [(D1, 1, "a"), (D1, 1, "b")])
     assert scratch.query("SELECT v FROM public.scratch") == [("old",)]
-
-
-def test_read_sql_reads_every_domain_schema():
-    from almanac.warehouse import DOMAINS
-
-    for domain in DOMAINS:
-        assert "CREATE TABLE" in read_sql(f"almanac.{domain}", "schema.sql").upper(), domain

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from almanac.demo.airflow_env import runnable_by_dag_test
 from almanac.demo.embedded import PROJECT_ROOT
 
 _NOT_SET = object()
@@ -48,7 +47,7 @@ class AirflowRunner:
         in a fresh process in production)."""
         from airflow.dag_processing.dagbag import DagBag
 
-        return runnable_by_dag_test(DagBag(dag_folder=self.dag(dag_id).fileloc).get_dag(dag_id))
+        return DagBag(dag_folder=self.dag(dag_id).fileloc).get_dag(dag_id)
 
     def run(
         self,

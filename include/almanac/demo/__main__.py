@@ -26,8 +26,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from almanac import warehouse
-from almanac.demo.airflow_env import airflow_env, runnable_by_dag_test, sqlite_airflow_env
+from almanac.demo import warehouse
+from almanac.demo.airflow_env import airflow_env, sqlite_airflow_env
 from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env, slack_conn_env
 from almanac.demo.slack_receiver import SlackReceiver
 from almanac.pools import POOLS
@@ -39,10 +39,12 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
 def prepare_warehouse(pg: EmbeddedPostgres, dbname: str) -> dict:
-    """Fresh ``dbname`` with every schema, table and the demo data of each domain."""
+    """Fresh ``dbname`` holding only the source systems' tables, filled with each domain's demo data.
+
+    almanac's own tables are not created here: each DAG's first task provisions them, as in production."""
     pg.create_database(dbname, drop_existing=True)
     with pg.connect(dbname) as conn:
-        warehouse.create_schemas(conn)
+        warehouse.create_source_tables(conn)
         return warehouse.load_demo_data(conn)
 
 
@@ -191,8 +193,7 @@ def demo(_: argparse.Namespace) -> int:
         for domain, module in warehouse.demo_modules():
             for dag_id, logical_date, conf in getattr(module, "DEMO_RUNS", []):
                 started = time.perf_counter()
-                dag = runnable_by_dag_test(dagbag.get_dag(dag_id))
-                dag_run = dag.test(logical_date=logical_date, run_conf=conf or None)
+                dag_run = dagbag.get_dag(dag_id).test(logical_date=logical_date, run_conf=conf or None)
                 results.append((domain, dag_id, logical_date, str(dag_run.state), time.perf_counter() - started))
         with pg.connect("almanac_demo") as conn:
             counts = []

@@ -64,16 +64,3 @@ def sqlite_airflow_env(airflow_home: Path) -> dict[str, str]:
     metadata = airflow_home / "airflow.db"
     shutil.copyfile(migrated_sqlite_template(DEFAULT_HOME / "cache"), metadata)
     return airflow_env(airflow_home, f"sqlite:///{metadata}")
-
-
-def runnable_by_dag_test(dag):
-    """``dag`` ready for ``dag.test()``: deadline alerts removed.
-
-    In Airflow 3.3.2 ``dag.test()`` cannot finish a run of a DAG that has deadline alerts: at the run's
-    end ``DagRun.update_state`` looks the alerts up by database id, but the in-memory serialized DAG of
-    ``dag.test()`` holds their definitions ("'dict' object has no attribute 'hex'"). Deadlines need the
-    scheduler and the triggerer anyway, so the demo and the tests run without them and unit tests check
-    their configuration (tests/unit/test_learning_alerts.py).
-    """
-    dag.deadline = None
-    return dag

@@ -27,11 +27,10 @@ def generate(
     end_date: dt.datetime = DEMO_END,
     seed: float = 0.17,
 ) -> dict[str, int]:
-    """Replace the learning sources (and outputs) with synthetic data, deterministic for a seed."""
+    """Replace the learning sources with synthetic data, deterministic for a seed."""
     with conn.cursor() as cur:
         cur.execute(
-            "TRUNCATE learning.adaptive_recommendations, learning.performance_snapshots, learning.snapshot_runs,"
-            " learning.quiz_attempts, learning.lesson_progress, learning.enrollments, learning.lessons,"
+            "TRUNCATE learning.quiz_attempts, learning.lesson_progress, learning.enrollments, learning.lessons,"
             " learning.courses, learning.students"
         )
         execute_script(

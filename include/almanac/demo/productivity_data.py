@@ -35,15 +35,13 @@ def generate(
     end_date: dt.date = DEMO_END,
     seed: float = 0.3,
 ) -> dict:
-    """Replace the productivity sources and derived tables with synthetic data (deterministic for a seed).
+    """Replace the productivity sources with synthetic data (deterministic for a seed).
 
     A shift holds ``shift_hours × 20`` three-minute windows less its break and random gaps: 8-hour
     shifts give ~185K logs for 50 employees × 30 days, 10-hour shifts the seed's ~240K."""
     with conn.cursor() as cur:
         cur.execute(
-            "TRUNCATE productivity.alerts, productivity.idle_periods, productivity.daily_scores,"
-            " productivity.employee_hourly_costs, productivity.employee_current_status, productivity.activity_logs,"
-            " productivity.clock_times, productivity.pay_rates, productivity.employees, productivity.role_configs"
+            "TRUNCATE productivity.activity_logs, productivity.clock_times, productivity.pay_rates, productivity.employees, productivity.role_configs"
             " RESTART IDENTITY CASCADE"
         )
         execute_script(

@@ -29,7 +29,7 @@ def generate(
 ) -> dict[str, int]:
     """Replace the tutoring sources with synthetic data (deterministic for a given seed)."""
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE tutoring.tutor_performance_metrics, tutoring.sessions, tutoring.tutors")
+        cur.execute("TRUNCATE tutoring.sessions, tutoring.tutors")
         execute_script(
             cur,
             read_sql("almanac.demo", "tutoring_demo.sql"),

@@ -15,6 +15,9 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+#: The columns almanac writes in the three assignment tables (TAB1..TAB5 stay empty, as in the seed).
+ASSIGNMENT_COLUMNS = ("iin", "theory_id", "date_start", "date_end", "insert_datetime")
+
 
 def _assignment_table(name: str, schema: str) -> sa.Table:
     return sa.Table(
@@ -49,6 +52,32 @@ source_users = sa.Table(
 local_control = _assignment_table("sc_local_control", "dssb_app")
 local_target = _assignment_table("sc_local_target", "dssb_app")
 theory_users = _assignment_table("sc_theory_users", "spss")
+
+# The tables almanac owns in DSSB_APP: the first successful plan of each run date D. SC_1_120 holds
+# other users by the next day, so every writer of D and every later rerun of D reads this plan instead of
+# planning again. One row per day planned (also when nobody was left to distribute), one per IIN placed.
+plan_days = sa.Table(
+    "almanac_distribution_days",
+    metadata,
+    sa.Column("run_date", sa.Date, primary_key=True),
+    sa.Column("campaigns", sa.Integer, nullable=False),
+    sa.Column("eligible_users", sa.Integer, nullable=False),
+    sa.Column("already_assigned", sa.Integer, nullable=False),
+    sa.Column("users_distributed", sa.Integer, nullable=False),
+    sa.Column("planned_at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    schema="dssb_app",
+)
+plan_rows = sa.Table(
+    "almanac_distribution_plan",
+    metadata,
+    sa.Column("run_date", sa.Date, primary_key=True),
+    sa.Column("iin", sa.String(12), primary_key=True),
+    sa.Column("campaign_id", sa.String(50), nullable=False),
+    sa.Column("theory_id", sa.String(50), nullable=False),  # <campaign_id>.<1..5> for groups A..E
+    sa.Column("date_end", sa.Date, nullable=False),
+    schema="dssb_app",
+)
 
 ELIGIBLE_COUNT_DAY = 5
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 from almanac.calendar import business_date, run_reference_time
 from almanac.connections import SOFTCOLLECTION_DSSB, SOFTCOLLECTION_SPSS
-from almanac.db import copy_rows
+from almanac.db import copy_rows, engine_for
 from almanac.notify import format_summary, mask_identifier, redact, send_message_quietly
 from almanac.softcollection import statements as st
 from almanac.softcollection.transform import (
@@ -31,17 +30,6 @@ from almanac.softcollection.transform import (
 )
 
 log = logging.getLogger(__name__)
-
-DRIVERS = {"oracle": "oracle+oracledb://", "postgres": "postgresql+psycopg://"}
-
-
-def engine_for(conn_id: str) -> sa.Engine:
-    """A SQLAlchemy engine over the Airflow connection's own hook connection (dialect from its type)."""
-    from airflow.sdk import BaseHook
-
-    connection = BaseHook.get_connection(conn_id)
-    hook = connection.get_hook()
-    return sa.create_engine(DRIVERS[connection.conn_type], creator=hook.get_conn, poolclass=NullPool)
 
 
 @contextmanager
@@ -125,9 +113,6 @@ def choose_path(summary: Mapping[str, Any]) -> str:
     return "write_campaign"
 
 
-ASSIGNMENT_COLUMNS = ("iin", "theory_id", "date_start", "date_end", "insert_datetime")
-
-
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     """COPY on Postgres (inside the same transaction), executemany with array binds elsewhere (Oracle)."""
     if not rows:
@@ -137,8 +122,8 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
             copy_rows(
                 cur,
                 f"{table.schema}.{table.name}",
-                ASSIGNMENT_COLUMNS,
-                ([r[c] for c in ASSIGNMENT_COLUMNS] for r in rows),
+                st.ASSIGNMENT_COLUMNS,
+                ([r[c] for c in st.ASSIGNMENT_COLUMNS] for r in rows),
             )
     else:
         conn.execute(st.insert_assignments(table), rows)

@@ -1,26 +1,5 @@
--- tutoring (DESIGN.md §4.5). Sources belong to the tutoring platform; the embedded runtime and the
--- tests create them. The output table keeps the seed's columns, with `window` renamed `metric_window`.
-CREATE TABLE IF NOT EXISTS tutoring.tutors (
-    tutor_id  text PRIMARY KEY,
-    name      text NOT NULL,
-    is_active boolean NOT NULL DEFAULT true
-);
-
-CREATE TABLE IF NOT EXISTS tutoring.sessions (
-    session_id            text PRIMARY KEY,
-    tutor_id              text NOT NULL REFERENCES tutoring.tutors (tutor_id),
-    student_id            text NOT NULL,
-    scheduled_start       timestamptz NOT NULL,
-    status                text NOT NULL,     -- completed / no_show / cancelled / rescheduled
-    is_first_session      boolean NOT NULL DEFAULT false,
-    student_rating        integer,           -- 1–5 or NULL
-    rescheduled_by        text,              -- tutor / student / NULL
-    objectives_met        boolean,
-    engagement_score      double precision,  -- 0–100
-    response_time_minutes double precision
-);
-CREATE INDEX IF NOT EXISTS sessions_tutor_start_idx ON tutoring.sessions (tutor_id, scheduled_start);
-
+-- tutoring, version 1: the table almanac owns (the layout of every install made before versioning). It
+-- keeps the seed's columns, with `window` renamed `metric_window`.
 -- One row per (tutor, reference date R, window). calculation_date is always R at 00:00 UTC, so the
 -- unique key on it is the unique key on "calculation_date's date" of DESIGN.md §4.5; metric_id spells
 -- the same key as text (the seed's primary key).

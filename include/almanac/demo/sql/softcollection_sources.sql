@@ -1,5 +1,6 @@
--- softcollection on Postgres (embedded runtime and tests). In production these tables are Oracle's:
--- DSSB_APP.*, SPSS_USER_DRACRM.SC_1_120 and SPSS.SC_THEORY_USERS; the code (statements.py) runs on both.
+-- SoftCollection's tables on Postgres, as the embedded runtime and the tests create them. In production they
+-- are the bank's Oracle tables DSSB_APP.*, SPSS_USER_DRACRM.SC_1_120 and SPSS.SC_THEORY_USERS: almanac
+-- reads the sources, writes the three assignment tables, and never creates any of them.
 CREATE TABLE IF NOT EXISTS dssb_app.softcollection_theories (
     theory_id         varchar(50) PRIMARY KEY,
     theory_name       varchar(255) NOT NULL,

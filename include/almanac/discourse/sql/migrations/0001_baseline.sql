@@ -1,4 +1,4 @@
--- discourse-viz state (DESIGN.md §4.1). Every reset builds a new *version* of the data; readers read the
+-- discourse, version 1: discourse-viz state (the layout of every install made before versioning). Every reset builds a new *version* of the data; readers read the
 -- views courses, users, user_metrics and platform_scores, which show the version system_status points
 -- at. Publishing a reset is one UPDATE of system_status.live_version_id: readers never see half a
 -- rebuild, and the previous version (the backup) stays intact until a later reset replaces it.
