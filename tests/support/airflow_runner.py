@@ -24,6 +24,7 @@ class RunResult:
     run_id: str
     state: str
     task_states: dict[str, str]  # "task_id" or "task_id[map_index]" → state
+    tries: dict[str, int]  # same keys → try_number of the last try
 
     @property
     def failed_tasks(self) -> list[str]:
@@ -84,11 +85,13 @@ class AirflowRunner:
 
         with create_session() as session:
             dr = session.query(DagRun).filter_by(dag_id=dag_id, run_id=run_id).one()
-            states = {}
+            states, tries = {}, {}
             for ti in dr.get_task_instances(session=session):
                 key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
                 states[key] = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
-            return RunResult(dag_id, run_id, str(dr.state.value if hasattr(dr.state, "value") else dr.state), states)
+                tries[key] = ti.try_number
+            state = str(dr.state.value if hasattr(dr.state, "value") else dr.state)
+            return RunResult(dag_id, run_id, state, states, tries)
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1, key: str = "return_value"):
         from airflow.models.xcom import XComModel

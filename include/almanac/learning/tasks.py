@@ -65,7 +65,10 @@ def create_daily_snapshots(context: Mapping[str, Any]) -> dict[str, Any]:
         "skipped": skipped,
         "errors": errors,
         "coverage_pct": round(100 * coverage, 2),
+        "nothing_to_do": None if eligible else f"no active student has lesson progress up to the end of {day}",
     }
+    if not eligible:
+        log.warning("nothing to snapshot: %s", summary["nothing_to_do"])
     if coverage < COVERAGE_WARNING_BELOW:
         send_message_quietly(
             format_summary(
@@ -114,4 +117,7 @@ def refresh_recommendations(context: Mapping[str, Any]) -> dict[str, Any]:
             "SELECT count(DISTINCT user_id) FROM learning.adaptive_recommendations WHERE week_start = %s", (week,)
         ).fetchone()
     log.info("recommendations for week %s: %d students, %s", week, students, counts)
-    return {"week_start": week.isoformat(), "students": students, "by_type": counts}
+    nothing = None if students else f"no active student has a snapshot on or before {week}"
+    if nothing:
+        log.warning("nothing to recommend: %s", nothing)
+    return {"week_start": week.isoformat(), "students": students, "by_type": counts, "nothing_to_do": nothing}

@@ -186,6 +186,7 @@ def summarize(context: Mapping[str, Any], request_data: Mapping[str, Any], chunk
         "invalid_shifts": 0,
         "invalid_activity_windows": 0,
         "employees_with_errors": 0,
+        "nothing_to_do": None,
     }
     for stage in RANGE_STAGES:
         if not request.selects(stage):
@@ -195,6 +196,9 @@ def summarize(context: Mapping[str, Any], request_data: Mapping[str, Any], chunk
         if stage == "daily_scores":
             for key in ("invalid_shifts", "invalid_activity_windows", "employees_with_errors"):
                 summary[key] = sum(r[key] for r in results if r)
+    if not any(summary["rows_written"].values()) and summary["rows_written"]:
+        summary["nothing_to_do"] = f"no valid shift has a work date in {request.start_date}..{request.end_date}"
+        log.warning("nothing to recalculate: %s", summary["nothing_to_do"])
     log.info("recalculation summary: %s", summary)
     if summary["employees_with_errors"]:
         log.warning(

@@ -89,8 +89,13 @@ class AggregationSummary:
     def success_rate(self) -> float:
         return round(100.0 * self.successful / self.total_tutors, 2) if self.total_tutors else 100.0
 
+    @property
+    def nothing_to_do(self) -> str | None:
+        """Why a green run computed nothing (no tutor selected), else None."""
+        return None if self.total_tutors else "no tutor selected (none active, or none of the requested tutor_ids)"
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "success_rate": self.success_rate}
+        return {**asdict(self), "success_rate": self.success_rate, "nothing_to_do": self.nothing_to_do}
 
     def log_block(self) -> list[str]:
         rule = "=" * 80
@@ -108,5 +113,6 @@ class AggregationSummary:
             f"Excluded sessions (out-of-range values): {self.excluded_sessions} "
             f"across {self.tutors_with_excluded_sessions} tutors",
             f"Unknown tutor ids requested: {self.unknown_tutor_ids}",
+            *([f"Nothing to do: {self.nothing_to_do}"] if self.nothing_to_do else []),
             rule,
         ]

@@ -1,0 +1,172 @@
+"""Provisioning (almanac.provision): migrations apply once, in order, on installs old and new; source
+tables are checked and never created; a missing one fails the run at once, naming it."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import json
+import os
+
+import pytest
+
+from almanac.db import read_sql
+from almanac.demo import warehouse as layout
+from almanac.provision import MissingSourceError, SchemaTooNewError, provision
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def scratch(embedded_pg, warehouse, monkeypatch):
+    """An empty database with every connection pointed at it (for this test only)."""
+    dbname = f"almanac_scratch_{os.getpid()}"
+    embedded_pg.create_database(dbname, drop_existing=True)
+    conn_json = json.dumps(embedded_pg.postgres_conn(dbname))
+    for var in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") and k != "AIRFLOW_CONN_SLACK_ALERTS"]:
+        monkeypatch.setenv(var, conn_json)
+
+    class Scratch:
+        def connect(self):
+            return embedded_pg.connect(dbname)
+
+        def query(self, statement, params=None):
+            with self.connect() as conn:
+                return conn.execute(statement, params).fetchall()
+
+    yield Scratch()
+    embedded_pg.drop_database(dbname)
+
+
+def tutoring_tables():
+    from almanac.tutoring.tables import TABLES
+
+    return TABLES
+
+
+def versions(db, schema):
+    return [r[0] for r in db.query(f"SELECT version FROM {schema}.almanac_schema_version ORDER BY version")]
+
+
+def has_tutor_foreign_key(db) -> bool:
+    return bool(
+        db.query(
+            "SELECT 1 FROM pg_constraint WHERE conrelid = 'tutoring.tutor_performance_metrics'::regclass"
+            " AND contype = 'f'"
+        )
+    )
+
+
+METRIC_ROW = (
+    "INSERT INTO tutoring.tutor_performance_metrics (metric_id, tutor_id, calculation_date, metric_window,"
+    " sessions_completed, no_show_count, created_at, updated_at)"
+    " VALUES ('T1:2026-03-15:7day', 'T1', '2026-03-15', '7day', 3, 0, '2026-03-15', '2026-03-15')"
+)
+
+
+def test_an_install_made_before_versioning_is_adopted_and_upgraded_with_its_data(scratch):
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("tutoring",))
+        conn.execute("INSERT INTO tutoring.tutors VALUES ('T1', 'Ann', true)")
+        # what an older almanac created: the baseline tables, no version table
+        conn.execute(read_sql("almanac.tutoring", "migrations/0001_baseline.sql"))
+        conn.execute(METRIC_ROW)
+    assert has_tutor_foreign_key(scratch)
+
+    summary = provision(tutoring_tables())
+
+    assert summary["applied"] == ["0001 baseline", "0002 metrics without source foreign key"]
+    assert versions(scratch, "tutoring") == [1, 2]
+    assert not has_tutor_foreign_key(scratch)
+    assert scratch.query("SELECT metric_id, sessions_completed FROM tutoring.tutor_performance_metrics") == [
+        ("T1:2026-03-15:7day", 3)
+    ]
+    assert provision(tutoring_tables())["applied"] == []
+
+
+def test_an_install_at_the_previous_version_upgrades_in_place(scratch):
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("tutoring",))
+        conn.execute("INSERT INTO tutoring.tutors VALUES ('T1', 'Ann', true)")
+    assert provision(tutoring_tables(), up_to=1)["schema_version"] == 1
+    with scratch.connect() as conn:
+        conn.execute(METRIC_ROW)
+
+    summary = provision(tutoring_tables())
+
+    assert summary == {
+        "domain": "tutoring",
+        "schema_version": 2,
+        "applied": ["0002 metrics without source foreign key"],
+        "sources_checked": 2,
+    }
+    assert scratch.query("SELECT count(*) FROM tutoring.tutor_performance_metrics") == [(1,)]
+
+
+def test_a_database_migrated_by_a_newer_almanac_is_refused(scratch):
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("tutoring",))
+    provision(tutoring_tables())
+    with scratch.connect() as conn:
+        conn.execute("INSERT INTO tutoring.almanac_schema_version (version, description) VALUES (99, 'future')")
+    with pytest.raises(SchemaTooNewError, match=r"schema version 99, newer than this almanac knows \(2\)"):
+        provision(tutoring_tables())
+
+
+def test_concurrent_provisioning_applies_each_migration_once(scratch):
+    from almanac.learning.tables import TABLES
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("learning",))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: provision(TABLES), range(4)))
+    assert sorted(len(r["applied"]) for r in results) == [0, 0, 0, len(TABLES.migrations)]
+    assert versions(scratch, "learning") == [m.version for m in TABLES.migrations]
+
+
+def test_missing_source_tables_and_columns_are_named_with_their_connection(scratch):
+    from almanac.learning.tables import TABLES
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("learning",))
+        conn.execute("DROP TABLE learning.quiz_attempts")
+        conn.execute("ALTER TABLE learning.lesson_progress DROP COLUMN time_spent_seconds")
+    with pytest.raises(MissingSourceError) as failure:
+        provision(TABLES)
+    message = str(failure.value)
+    assert "source table learning.quiz_attempts is missing on connection learning_db" in message
+    assert (
+        "source table learning.lesson_progress on connection learning_db has no column(s) time_spent_seconds" in message
+    )
+    # nothing of almanac's was created, and no source table either
+    assert scratch.query(
+        "SELECT to_regclass('learning.performance_snapshots'), to_regclass('learning.quiz_attempts')"
+    ) == [(None, None)]
+
+
+def test_a_missing_source_table_fails_the_run_at_once_without_retries(scratch, airflow_runner, slack):
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("tutoring",))
+        conn.execute("DROP TABLE tutoring.sessions")
+    result = airflow_runner.run("tutoring_daily_metrics", logical_date=dt.datetime(2026, 3, 15, 2, tzinfo=dt.UTC))
+    assert result.state == "failed"
+    assert result.task_states["provision_tables"] == "failed"
+    assert result.tries["provision_tables"] == 1  # AirflowFailException: no retry burnt
+    assert result.task_states["plan_batches"] == "upstream_failed"
+    alert = next(t for t in slack.texts if "provision_tables" in t)
+    assert "source table tutoring.sessions is missing on connection tutoring_db" in alert
+
+
+def test_softcollection_never_creates_the_banks_tables(scratch):
+    from almanac.softcollection.tables import TABLES
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("softcollection",))
+        conn.execute("DROP TABLE spss.sc_theory_users")
+    with pytest.raises(
+        MissingSourceError, match=r"source table spss\.sc_theory_users is missing on connection softcollection_spss"
+    ):
+        provision(TABLES)
+    assert scratch.query(
+        "SELECT to_regclass('spss.sc_theory_users'), to_regclass('dssb_app.almanac_distribution_plan')"
+    ) == [(None, None)]
