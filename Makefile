@@ -10,15 +10,15 @@ export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 # Bytecode is worth keeping: a fresh venv without it takes ~10 s to `import airflow`, with it ~3.5 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install run test lint format demo bench lock clean
+.PHONY: install run test install-check lint format demo bench lock clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "almanac needs Python 3.11, found " + sys.version'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.txt
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.txt requirements-dev.txt
 	-$(PY) -m compileall -q -j 2 $(VENV)/lib > /dev/null 2>&1
 	touch $@
 
@@ -29,6 +29,10 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+# The README's production install guide, followed word for word in a fresh virtualenv.
+install-check: install
+	$(PY) -m tests.support.check_install_guide
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -44,9 +48,11 @@ demo: install
 bench: install
 	$(PY) -m benchmarks.run
 
-# Regenerate the fully pinned requirements.txt from requirements.in (no constraints file is reachable here).
+# Regenerate the fully pinned locks (no constraints file is reachable here): the runtime lock
+# requirements.txt, then the dev/test lock constrained to it.
 lock: install
-	$(VENV)/bin/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+	$(VENV)/bin/uv pip compile --quiet requirements.in -o requirements.txt --python-version 3.11
+	$(VENV)/bin/uv pip compile --quiet requirements-dev.in -o requirements-dev.txt --python-version 3.11
 
 clean:
 	rm -rf $(VENV) .almanac

@@ -101,6 +101,7 @@ def test_snapshot_formulas_counts_and_coverage_warning(snapshot_data, airflow_ru
         "skipped": 1,  # student 4: no progress
         "errors": 1,  # student 6: negative time
         "coverage_pct": 75.0,
+        "nothing_to_do": None,
     }
     warnings = [t for t in slack.texts if "only 75.0% of students got a snapshot" in t]
     assert len(warnings) == 1
