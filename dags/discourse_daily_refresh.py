@@ -17,14 +17,16 @@ Incremental refresh of the forum engagement metrics for the current trimester (s
 - `recompute_trimester` — #102 for the trimester, the trimester's metrics and platform scores, and the new
   `last_refresh_date`, in one transaction: readers see the old numbers or the new ones.
 
-**Clearing**: any task can be cleared. A rerun of the same day fetches an empty delta and changes nothing.
+**Clearing**: any task can be cleared, in any order. A rerun of the same day fetches an empty delta and
+changes nothing; a rerun of an older day, after newer refreshes or a reset, does nothing and says so
+(`nothing_to_do` in `recompute_trimester`'s XCom): last_refresh_date only moves forward.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import get_current_context, task
+from airflow.sdk import TriggerRule, get_current_context, task
 
 from almanac.dag_defaults import almanac_dag
 from almanac.discourse import tasks
@@ -56,13 +58,14 @@ def discourse_daily_refresh():
         get_current_context()["course_name"] = item["name"]
         return tasks.fetch_course_delta(item)
 
-    @task(pool="discourse_api")
-    def recompute_trimester() -> dict:
-        return tasks.recompute_trimester(get_current_context())
+    # Runs after an empty delta too (nothing new, or an old day rerun) to report why; skipped with the branch.
+    @task(pool="discourse_api", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    def recompute_trimester(planned: list[dict]) -> dict:
+        return tasks.recompute_trimester(get_current_context(), planned)
 
     planned = plan_refresh()
     provision_tables(TABLES) >> choose_path() >> [skip_trimester_start(), planned]
-    fetch_course_delta.expand(item=planned) >> recompute_trimester()
+    fetch_course_delta.expand(item=planned) >> recompute_trimester(planned)
 
 
 discourse_daily_refresh()

@@ -21,6 +21,10 @@ date, e.g. after a fix).
   previous data, cause …").
 - `reset_complete` — the leaf that keeps a failed reset red even though the restore succeeded.
 
+**As of which date**: the run date (or `reset_date`), unless the live data is already refreshed beyond
+it — then as of that later `last_refresh_date`, so state never moves back: a failed reset cleared days
+later completes the trimesters up to where the daily refreshes had brought them.
+
 **Clearing**: fix the cause, clear the red task (with downstream): the build continues into the same
 version and `publish` completes the reset. Clearing `backup_live_state` starts a fresh build.
 All Discourse calls run in the `discourse_api` pool.

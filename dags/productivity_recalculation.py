@@ -23,8 +23,8 @@ materialized views) → `summarize`.
   `clear_existing=false` rows are upserted and nothing is deleted.
 - *One job at a time*: `max_active_runs=1`.
 - *5-minute cooldown between manual runs*: `check_request` refuses (clear message) a manual run
-  that starts less than `ALMANAC_RECALC_COOLDOWN_MINUTES` (default 5, 0 disables) after the previous
-  manual run (the previous run by logical date) ended.
+  triggered less than `ALMANAC_RECALC_COOLDOWN_MINUTES` (default 5, 0 disables) after another accepted
+  manual run was triggered, whatever either run's logical date (runs from "trigger now" have none).
 - *Per-employee data errors* (open or negative or > 24 h shifts, backwards activity windows,
   negative items): excluded from every stage, counted in the `summarize` XCom and log.
 - *Stage timeout 5 minutes*: `execution_timeout`.

@@ -34,6 +34,10 @@ os.environ["ALMANAC_RETRY_DELAY_SECONDS"] = "0"
 os.environ["ALMANAC_RECALC_COOLDOWN_MINUTES"] = "0"
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
+#: The session TimeZone of every test database (``make test-tz`` sets America/Chicago): almanac's SQL must
+#: give the same answers in any zone, DST included. Unset: the server's default (the host's zone).
+DB_TIMEZONE = os.environ.get("ALMANAC_TEST_TIMEZONE") or None
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
@@ -54,7 +58,7 @@ def warehouse(embedded_pg):
     from almanac.demo import warehouse as layout
 
     dbname = f"almanac_test_{os.getpid()}"
-    embedded_pg.create_database(dbname, drop_existing=True)
+    embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
     with embedded_pg.connect(dbname) as conn:
         layout.create_source_tables(conn)
     os.environ.update(connection_env(embedded_pg, dbname))

@@ -52,3 +52,16 @@ def test_a_failure_inside_the_transaction_leaves_the_old_partition(scratch):
     with pytest.raises(Exception, match="duplicate key"), transaction(TUTORING_DB) as conn:
         replace_day(conn, D1, [(D1, 1, "a"), (D1, 1, "b")])
     assert scratch.query("SELECT v FROM public.scratch") == [("old",)]
+
+
+def test_task_connections_run_in_the_database_time_zone_the_suite_asked_for(warehouse):
+    """``make test-tz`` must really run almanac's SQL in a DST zone: every hook session starts in it."""
+    from almanac.db import postgres_hook
+    from tests.conftest import DB_TIMEZONE
+
+    with postgres_hook(TUTORING_DB).get_conn() as conn:
+        (zone,) = conn.execute("SHOW timezone").fetchone()
+    with warehouse.connect() as conn:
+        (server_default,) = conn.execute("SELECT boot_val FROM pg_settings WHERE name = 'TimeZone'").fetchone()
+    assert zone == (DB_TIMEZONE or zone)
+    print(f"\n[time zone] task sessions run in {zone} (server default {server_default})")

@@ -241,3 +241,52 @@ def test_refresh_without_any_reset_fails_clearly(forum, warehouse, airflow_runne
     assert result.state == "failed"
     assert result.task_states["plan_refresh"] == "failed"
     assert any("no trimester reset has succeeded yet" in t for t in slack.texts)
+
+
+def test_an_older_refresh_rerun_after_newer_ones_changes_nothing(forum, warehouse, airflow_runner):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"}).state == "success"
+    forum.add_activity(dt.date(2026, 3, 10), 2, seed=1)
+    forum.add_activity(dt.date(2026, 3, 11), 2, seed=2)
+    older = airflow_runner.run(REFRESH, logical_date=at(2026, 3, 11, 3, 15))
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15)).state == "success"
+    newest = readers(warehouse)
+
+    rerun = airflow_runner.clear_and_resume(REFRESH, older.run_id, ["plan_refresh"])
+
+    assert rerun.state == "success", rerun.task_states
+    assert status(warehouse)["last_refresh_date"] == dt.date(2026, 3, 12)
+    assert readers(warehouse) == newest
+    summary = airflow_runner.xcom(REFRESH, older.run_id, "recompute_trimester")
+    assert summary["nothing_to_do"].startswith("nothing to do: the live data is already refreshed up to 2026-03-12")
+
+
+def test_clearing_the_apr_30_refresh_after_the_may_1_reset_keeps_t1_whole(forum, warehouse, airflow_runner):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 4, 29), conf={"reset_date": "2026-04-29"}).state == "success"
+    forum.add_activity(dt.date(2026, 4, 29), 3, seed=3)
+    forum.add_activity(dt.date(2026, 4, 30), 3, seed=4)  # t1's last day: only the May 1 reset fetches it
+    refresh = airflow_runner.run(REFRESH, logical_date=at(2026, 4, 30, 3, 15))
+    assert airflow_runner.run(RESET, logical_date=at(2026, 5, 1)).state == "success"
+    after_reset = readers(warehouse)
+
+    rerun = airflow_runner.clear_and_resume(REFRESH, refresh.run_id, ["recompute_trimester"])
+
+    assert rerun.state == "success", rerun.task_states
+    assert readers(warehouse) == after_reset
+    assert status(warehouse)["last_refresh_date"] == dt.date(2026, 5, 1)
+
+
+def test_a_reset_rerun_after_later_refreshes_rebuilds_as_of_the_newest_refresh(forum, warehouse, airflow_runner):
+    first = airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"})
+    forum.add_activity(dt.date(2026, 3, 10), 2, seed=5)
+    forum.add_activity(dt.date(2026, 3, 11), 2, seed=6)
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15)).state == "success"
+    refreshed = readers(warehouse)
+    reset_at = status(warehouse)
+
+    rerun = airflow_runner.clear_and_resume(RESET, first.run_id, ["backup_live_state"])
+
+    assert rerun.state == "success", rerun.task_states
+    handle = airflow_runner.xcom(RESET, first.run_id, "backup_live_state")
+    assert handle["reset_date"] == "2026-03-12"  # not back to Mar 10
+    assert readers(warehouse) == refreshed
+    assert status(warehouse)["last_refresh_date"] == reset_at["last_refresh_date"]

@@ -18,6 +18,7 @@ from almanac.demo import learning_data, productivity_data, softcollection_data, 
 from almanac.demo import warehouse as layout
 from almanac.demo.discourse_fake_server import FakeDiscourse
 from almanac.demo.embedded import connection_env
+from tests.conftest import DB_TIMEZONE
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ SCHEMA_OF = {"softcollection": "dssb_app"}
 def fresh(embedded_pg, warehouse):
     """A second database with only the sources (2024 data), every connection pointed at it for the module."""
     dbname = f"almanac_fresh_{os.getpid()}"
-    embedded_pg.create_database(dbname, drop_existing=True)
+    embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
     with embedded_pg.connect(dbname) as conn:
         layout.create_source_tables(conn)
         learning_data.generate(conn, students=120, end_date=MONDAY)

@@ -271,10 +271,22 @@ def test_a_failure_mid_stage_keeps_the_previous_rows_and_clearing_completes(shif
     ]
 
 
-def test_a_manual_run_inside_the_cooldown_is_refused(shifts, airflow_runner, monkeypatch, slack):
+def test_the_cooldown_spaces_manual_runs_by_when_they_were_triggered(shifts, airflow_runner, monkeypatch, slack):
+    """Runs from the UI's "trigger now" have no logical date, so "the previous run" cannot be found by it:
+    the cooldown compares trigger instants (run_after) of accepted manual runs, whatever their dates."""
     monkeypatch.setenv("ALMANAC_RECALC_COOLDOWN_MINUTES", "5")
-    assert airflow_runner.run(DAG_ID, logical_date=run_at(3)).state == "success"
-    result = airflow_runner.run(DAG_ID, logical_date=run_at(4))
-    assert result.state == "failed"
-    assert result.task_states["check_request"] == "failed"
+    t0 = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)  # after every run the other tests triggered
+    first = airflow_runner.run(DAG_ID, logical_date=None, run_after=t0)
+    assert first.state == "success", first.task_states
+
+    refused = airflow_runner.run(DAG_ID, logical_date=run_at(4), run_after=t0 + dt.timedelta(minutes=2))
+    assert refused.state == "failed"
+    assert refused.task_states["check_request"] == "failed"
+    assert refused.tries["check_request"] == 1
     assert any("cooldown" in t and "wait 5 minutes" in t for t in slack.texts)
+
+    cleared = airflow_runner.clear_and_resume(DAG_ID, refused.run_id, ["check_request"])
+    assert cleared.task_states["check_request"] == "failed"  # the same decision on a rerun
+
+    later = airflow_runner.run(DAG_ID, logical_date=None, run_after=t0 + dt.timedelta(minutes=6))
+    assert later.state == "success", later.task_states

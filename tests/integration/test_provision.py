@@ -13,6 +13,7 @@ import pytest
 from almanac.db import read_sql
 from almanac.demo import warehouse as layout
 from almanac.provision import MissingSourceError, SchemaTooNewError, provision
+from tests.conftest import DB_TIMEZONE
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 def scratch(embedded_pg, warehouse, monkeypatch):
     """An empty database with every connection pointed at it (for this test only)."""
     dbname = f"almanac_scratch_{os.getpid()}"
-    embedded_pg.create_database(dbname, drop_existing=True)
+    embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
     conn_json = json.dumps(embedded_pg.postgres_conn(dbname))
     for var in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") and k != "AIRFLOW_CONN_SLACK_ALERTS"]:
         monkeypatch.setenv(var, conn_json)

@@ -161,7 +161,7 @@ def test_tutor_subset_touches_only_those_and_reports_unknown_ids(tutoring_data, 
     assert result.state == "success"
     new_rows = metrics(tutoring_data, dt.date(2026, 3, 16))
     assert {t for t, _ in new_rows} == {"T2"}
-    assert [r for r in whole_table(tutoring_data) if r[2].date() == R] == before
+    assert [r for r in whole_table(tutoring_data) if r[2].astimezone(dt.UTC).date() == R] == before
     summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
     assert summary["unknown_tutor_ids"] == 1
     assert summary["total_tutors"] == 1

@@ -102,14 +102,21 @@ class EmbeddedPostgres:
     def connect(self, dbname: str = "postgres", *, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(host=self.socket_dir, user="postgres", dbname=dbname, autocommit=autocommit)
 
-    def create_database(self, dbname: str, *, drop_existing: bool = False) -> None:
-        """Create ``dbname`` if it does not exist (or recreate it with ``drop_existing``)."""
+    def create_database(self, dbname: str, *, drop_existing: bool = False, timezone: str | None = None) -> None:
+        """Create ``dbname`` if it does not exist (or recreate it with ``drop_existing``); with ``timezone``,
+        every new session on it starts in that TimeZone (the tests' non-UTC pass)."""
         with self.connect(autocommit=True) as conn:
             if drop_existing:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            if timezone:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET timezone TO {}").format(
+                        sql.Identifier(dbname), sql.Literal(timezone)
+                    )
+                )
 
     def drop_database(self, dbname: str) -> None:
         with self.connect(autocommit=True) as conn:

@@ -67,10 +67,28 @@ def recording_failure(version_id: int, step: str) -> Iterator[None]:
 # --- trimester reset ---------------------------------------------------------------------------------
 
 
+def reset_as_of(day: dt.date, last_refresh_date: dt.date | None) -> dt.date:
+    """The date a reset rebuilds as of: its own, or the live state's last_refresh_date when that is later.
+
+    State never moves back. A reset cleared or rerun after later refreshes (say the failed Sep 1 reset,
+    fixed and cleared on Sep 3) rebuilds the trimesters up to where the refreshes had brought them, which
+    is what the Sep 1 reset followed by the Sep 2 and Sep 3 refreshes would have left.
+    """
+    return max(day, last_refresh_date) if last_refresh_date else day
+
+
 def backup_live_state(context: Mapping[str, Any]) -> dict[str, Any]:
     """Step 0: the backup handle (live version, last refresh date) and a new version to build into."""
-    day = run_date(context)
     status = _status()
+    requested = run_date(context)
+    day = reset_as_of(requested, status["last_refresh_date"])
+    if day != requested:
+        log.warning(
+            "the live data is already refreshed up to %s, after %s: rebuilding as of %s so it does not move back",
+            day,
+            requested,
+            day,
+        )
     run_id = context["dag_run"].run_id
     with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
         execute_script(cur, read_sql(PACKAGE, "begin_version.sql"), {"run_id": run_id, "reset_date": day})
@@ -307,7 +325,11 @@ def choose_refresh_path(context: Mapping[str, Any]) -> str:
 
 
 def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The delta to fetch: actions of the current trimester created since last_refresh_date, per course."""
+    """The delta to fetch: actions of the current trimester created since last_refresh_date, per course.
+
+    A refresh of a day before last_refresh_date (an old run cleared or rerun after newer ones) has nothing
+    to fetch: the live data already covers it, and recomputing from it would move the state back.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     day = business_date(context)
@@ -316,6 +338,9 @@ def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
         raise AirflowFailException(
             "nothing to refresh: no trimester reset has succeeded yet; trigger discourse_trimester_reset first"
         )
+    if status["last_refresh_date"] and day < status["last_refresh_date"]:
+        log.warning("%s", stale_refresh(day, status["last_refresh_date"]))
+        return []
     trimester = Trimester.containing(day)
     since = status["last_refresh_date"] or trimester.start
     start = max(since, trimester.start)
@@ -367,16 +392,43 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"category_id": item["category_id"], "fetched": len(actions), "new": new}
 
 
-def recompute_trimester(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Engagement and metrics of the current trimester, and the new last_refresh_date, in one transaction."""
+def stale_refresh(day: dt.date, last_refresh_date: dt.date) -> str:
+    return (
+        f"nothing to do: the live data is already refreshed up to {last_refresh_date}, after {day}; "
+        "a refresh of an older day would move it back"
+    )
+
+
+def recompute_trimester(context: Mapping[str, Any], planned: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Engagement and metrics of the current trimester, and the new last_refresh_date, in one transaction.
+
+    The status row is locked and checked again inside the transaction: a newer refresh or reset that
+    finished meanwhile wins (nothing is written), and a reset that published another version while this
+    run fetched its delta into the old one fails the run (clear it to refresh that version).
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
     day = business_date(context)
     trimester = Trimester.containing(day)
-    version_id = _status()["live_version_id"]
     with transaction(DISCOURSE_DB) as conn:
+        version_id, last_refresh_date = conn.execute(read_sql(PACKAGE, "lock_status.sql")).fetchone()
+        if last_refresh_date and day < last_refresh_date:
+            reason = stale_refresh(day, last_refresh_date)
+            log.warning("%s", reason)
+            return {
+                "trimester_id": trimester.id,
+                "last_refresh_date": last_refresh_date.isoformat(),
+                "nothing_to_do": reason,
+            }
+        if planned and planned[0]["version_id"] != version_id:
+            raise AirflowFailException(
+                f"version {version_id} was published while this refresh fetched into version "
+                f"{planned[0]['version_id']}; clear this run to refresh the new version"
+            )
         rows = _replace_engagement(conn, DataExplorerClient(), version_id, [(trimester, trimester.start, day)])
         _compute_metrics(conn, version_id, [trimester.id])
-        conn.execute("UPDATE discourse.system_status SET last_refresh_date = %s WHERE id = 1", (day,))
+        conn.execute(read_sql(PACKAGE, "advance_refresh_date.sql"), {"day": day})
     log.info(
         "Recomputed %s for version %s (engagement rows %d); last_refresh_date = %s", trimester.id, version_id, rows, day
     )
-    return {"trimester_id": trimester.id, "last_refresh_date": day.isoformat()}
+    return {"trimester_id": trimester.id, "last_refresh_date": day.isoformat(), "nothing_to_do": None}

@@ -48,7 +48,7 @@ def check_request(context: Mapping[str, Any]) -> dict[str, Any]:
 
         raise AirflowFailException(f"invalid request: {exc}") from exc  # no retry can fix a bad request
     if is_manual(dag_run):
-        enforce_cooldown(context["ti"])
+        accept_manual_run(dag_run)
     log.info(
         "Recalculating %s..%s (%d days), stages: %s, clear_existing=%s",
         request.start_date,
@@ -65,22 +65,31 @@ def is_manual(dag_run: Any) -> bool:
     return str(run_type).lower() == "manual"
 
 
-def enforce_cooldown(ti: Any) -> None:
-    """Refuse a manual run that starts less than the cooldown after the previous manual run ended."""
-    minutes = cooldown_minutes()
-    if minutes <= 0:
-        return
-    previous = ti.get_previous_dagrun()
-    if previous is None or not is_manual(previous) or previous.end_date is None:
-        return
-    waited = dt.datetime.now(dt.UTC) - previous.end_date  # a duration between runs, not a business date
-    if waited < dt.timedelta(minutes=minutes):
-        from airflow.sdk.exceptions import AirflowFailException
+def accept_manual_run(dag_run: Any) -> None:
+    """Refuse a manual run triggered less than the cooldown after another accepted manual run; else record it.
 
-        raise AirflowFailException(
-            f"cooldown: the previous manual recalculation ({previous.run_id}) ended {waited.total_seconds():.0f} s ago;"
-            f" wait {minutes:g} minutes between manual runs (ALMANAC_RECALC_COOLDOWN_MINUTES)"
-        )
+    Runs are compared by ``run_after`` (when they were triggered), kept in ``almanac_manual_runs``:
+    Airflow's "previous run" is by logical date, which runs triggered without one do not have, and task
+    code cannot query the metadata DB. The decision depends on trigger instants only, so clearing
+    ``check_request`` later decides the same way.
+    """
+    params = {
+        "run_id": dag_run.run_id,
+        "run_after": dag_run.run_after,
+        "cooldown_seconds": cooldown_minutes() * 60,
+    }
+    with transaction(PRODUCTIVITY_DB) as conn, conn.cursor() as cur:
+        execute_script(cur, read_sql(PACKAGE, "accept_manual_run.sql"), params)
+        earlier = cur.fetchone()
+        if earlier and params["cooldown_seconds"] > 0:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            gap = (dag_run.run_after - earlier[1]).total_seconds()
+            raise AirflowFailException(
+                f"cooldown: the manual recalculation {earlier[0]} was triggered {gap:.0f} s before this one;"
+                f" wait {cooldown_minutes():g} minutes between manual runs (ALMANAC_RECALC_COOLDOWN_MINUTES)"
+            )
+        cur.execute(read_sql(PACKAGE, "record_manual_run.sql"), params)
 
 
 def plan_chunks(request_data: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -145,10 +154,20 @@ def refuse_alerts_without_roles(conn: Any, params: Mapping[str, Any], label: str
 
 
 def update_primary_roles(request_data: Mapping[str, Any]) -> int:
+    """Primary roles from the 30 days up to end_date, unless a newer end_date was already applied: a
+    recalculation of an older range leaves the newer roles in place (state never moves back)."""
     request = Request.from_xcom(request_data)
-    skip_unless_selected(request, "employee_primary_roles")
+    stage = "employee_primary_roles"
+    skip_unless_selected(request, stage)
     with transaction(PRODUCTIVITY_DB) as conn:
+        row = conn.execute(read_sql(PACKAGE, "stage_watermark.sql"), {"stage": stage}).fetchone()
+        if row and row[0] > request.end_date:
+            log.info("primary roles were computed up to %s, after %s: left as they are", row[0], request.end_date)
+            return 0
         changed = conn.execute(read_sql(PACKAGE, "primary_roles.sql"), {"end_date": request.end_date}).rowcount
+        conn.execute(
+            read_sql(PACKAGE, "advance_stage_watermark.sql"), {"stage": stage, "computed_to": request.end_date}
+        )
     log.info("primary roles from the 30 days up to %s: %d employees changed role", request.end_date, changed)
     return changed
 

@@ -14,7 +14,14 @@ from almanac.calendar import business_date, run_reference_time, start_of_day
 from almanac.connections import TUTORING_DB
 from almanac.db import copy_rows, postgres_hook, read_sql, transaction
 from almanac.notify import format_summary, send_message_quietly
-from almanac.tutoring.transform import WINDOWS, AggregationSummary, batches, composite_score, performance_tier
+from almanac.tutoring.transform import (
+    WINDOW_DAYS,
+    WINDOWS,
+    AggregationSummary,
+    batches,
+    composite_score,
+    performance_tier,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,14 @@ def reference_date(context: Mapping[str, Any]) -> dt.date:
 
 def reference_start(day: dt.date) -> dt.datetime:
     return start_of_day(day)
+
+
+def window_bounds(day: dt.date) -> dict[str, dt.datetime]:
+    """R at 00:00 UTC and each window's first instant (R − N days at 00:00 UTC), as SQL parameters."""
+    bounds = {"reference_start": reference_start(day)}
+    for window, days in WINDOW_DAYS.items():
+        bounds[f"start_{window}"] = start_of_day(day - dt.timedelta(days=days))
+    return bounds
 
 
 def computed_at(context: Mapping[str, Any]) -> dt.datetime:
@@ -103,7 +118,7 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
     with transaction(TUTORING_DB) as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             read_sql(PACKAGE, "window_metrics.sql"),
-            {"tutor_ids": list(batch["tutor_ids"]), "reference_start": start},
+            {"tutor_ids": list(batch["tutor_ids"]), **window_bounds(day)},
         )
         metrics = cur.fetchall()
         rows = []
@@ -156,12 +171,9 @@ def cleanup_old_metrics(context: Mapping[str, Any]) -> int:
         log.info("cleanup not requested (param cleanup=false): nothing deleted")
         return 0
     day = reference_date(context)
-    start = reference_start(day)
+    cutoff = start_of_day(day - dt.timedelta(days=int(params["retention_days"])))
     with transaction(TUTORING_DB) as conn:
-        deleted = conn.execute(
-            read_sql(PACKAGE, "cleanup_metrics.sql"),
-            {"reference_start": start, "retention_days": int(params["retention_days"])},
-        ).rowcount
+        deleted = conn.execute(read_sql(PACKAGE, "cleanup_metrics.sql"), {"cutoff": cutoff}).rowcount
     log.info("cleanup: deleted %d metric rows older than %s days before %s", deleted, params["retention_days"], day)
     return deleted
 

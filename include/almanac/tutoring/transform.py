@@ -27,7 +27,9 @@ from typing import Any
 WEIGHTS = {"rating": 0.35, "objectives": 0.20, "first_sessions": 0.15, "engagement": 0.15, "reliability": 0.15}
 TIER_THRESHOLDS = ((85.0, "Exemplary"), (70.0, "Strong"), (55.0, "Developing"), (40.0, "Needs Attention"))
 LOWEST_TIER = "At Risk"
-WINDOWS = ("7day", "30day", "90day")
+#: metric_window → its length in days; window N covers scheduled_start in [R − N days, R).
+WINDOW_DAYS = {"7day": 7, "30day": 30, "90day": 90}
+WINDOWS = tuple(WINDOW_DAYS)
 
 
 def composite_score(metrics: Mapping[str, Any]) -> float | None:

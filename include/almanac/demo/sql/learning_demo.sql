@@ -18,12 +18,12 @@ DROP TABLE IF EXISTS demo_enrollments;
 CREATE TEMP TABLE demo_enrollments ON COMMIT DROP AS
 SELECT u AS user_id,
        1 + ((u * 7 + k * 3) %% %(courses)s) AS course_id,
-       %(end_date)s::timestamptz - make_interval(days => %(days)s - (random() * 5)::int) AS enrolled_at,
+       %(end_date)s::timestamptz - make_interval(hours => 24 * (%(days)s - (random() * 5)::int)) AS enrolled_at,
        random() AS diligence
 FROM generate_series(1, %(students)s) AS u, generate_series(0, u %% 2) AS k;
 
 INSERT INTO learning.enrollments (user_id, course_id, enrolled_at, target_end_date)
-SELECT user_id, course_id, enrolled_at, (enrolled_at + make_interval(days => %(days)s + 10))::date
+SELECT user_id, course_id, enrolled_at, ((enrolled_at AT TIME ZONE 'UTC') + make_interval(days => %(days)s + 10))::date
 FROM demo_enrollments;
 
 INSERT INTO learning.lesson_progress (user_id, lesson_id, started_at, completed_at, time_spent_seconds)

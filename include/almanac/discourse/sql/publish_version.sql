@@ -1,9 +1,11 @@
 -- Step 5 of a reset, one transaction: readers' views follow system_status.live_version_id, so moving it
--- publishes the new version at once. The previous live version is kept as the backup; older published,
+-- publishes the new version at once. last_refresh_date becomes the date the version is built as of (what
+-- it holds); last_reset_at only moves forward, so a rerun of an older reset leaves the newer time. The previous live version is kept as the backup; older published,
 -- retired or failed versions are dropped (the last statement's row count is logged).
 UPDATE discourse.system_status
 SET live_version_id = %(version_id)s, last_refresh_date = %(reset_date)s, user_actions_loaded = true,
-    reset_failed = false, reset_failure_reason = NULL, last_reset_at = %(reset_at)s
+    reset_failed = false, reset_failure_reason = NULL,
+    last_reset_at = greatest(last_reset_at, %(reset_at)s::timestamptz)
 WHERE id = 1;
 
 UPDATE discourse.versions SET status = 'published', failure_reason = NULL WHERE version_id = %(version_id)s;

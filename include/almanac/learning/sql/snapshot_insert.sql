@@ -6,7 +6,8 @@
 --   quiz_average            = mean over lessons of the best score up to the end of D
 --   pace_score              = min(100, 100 · completed-to-date / expected-to-date), where expected =
 --                             Σ over enrollments of lessons in the course × elapsed fraction of
---                             enrolled_at → target_end_date at the end of D; 100 when nothing is expected.
+--                             enrolled_at → target_end_date (00:00 UTC of that date, whatever the
+--                             session's TimeZone) at the end of D; 100 when nothing is expected.
 WITH active AS (
     SELECT user_id FROM learning.students WHERE is_active
 ),
@@ -34,10 +35,10 @@ completed_to_date AS (
 expected_to_date AS (
     SELECT e.user_id,
            sum(c.lessons * CASE
-                 WHEN e.target_end_date::timestamptz <= e.enrolled_at THEN 1.0
+                 WHEN (e.target_end_date::timestamp AT TIME ZONE 'UTC') <= e.enrolled_at THEN 1.0
                  ELSE greatest(0.0, least(1.0,
                         extract(epoch FROM (%(day_end)s::timestamptz - e.enrolled_at))
-                        / extract(epoch FROM (e.target_end_date::timestamptz - e.enrolled_at))))
+                        / extract(epoch FROM ((e.target_end_date::timestamp AT TIME ZONE 'UTC') - e.enrolled_at))))
                END) AS n
     FROM learning.enrollments e
     JOIN (SELECT course_id, count(*) AS lessons FROM learning.lessons GROUP BY course_id) c USING (course_id)

@@ -1,6 +1,7 @@
 -- employee_current_status as of the end of end_date (midnight after it, Chicago): clocked_in when a
 -- shift spans that moment. Computed for that instant, not for the wall clock, so a recalculation of
--- a range gives what the daily run for its last day gave.
+-- a range gives what the daily run for its last day gave. updated_at is that instant, and a row is only
+-- ever moved forward: a rerun of an older date leaves a newer status in place.
 INSERT INTO productivity.employee_current_status (employee_id, status, last_activity_at, updated_at)
 SELECT e.id,
        CASE WHEN EXISTS (
@@ -16,3 +17,4 @@ FROM productivity.employees e
 WHERE e.is_active
 ON CONFLICT (employee_id) DO UPDATE SET
     status = EXCLUDED.status, last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at
+WHERE employee_current_status.updated_at <= EXCLUDED.updated_at

@@ -1,3 +1,4 @@
--- Retention: drop metrics computed for reference dates more than retention_days before R.
+-- Retention: drop metrics computed for reference dates more than retention_days before R (the cutoff is
+-- the UTC midnight retention_days before R, computed by the caller).
 DELETE FROM tutoring.tutor_performance_metrics
-WHERE calculation_date < %(reference_start)s::timestamptz - make_interval(days => %(retention_days)s)
+WHERE calculation_date < %(cutoff)s

@@ -1,12 +1,15 @@
 -- All nine raw metrics for a batch of tutors and the three windows, in one pass over the sessions.
--- Window N covers scheduled_start in [R − N days, R) with R at 00:00 UTC.
+-- Window N covers scheduled_start in [R − N days, R) with R at 00:00 UTC. The bounds are instants computed
+-- by the caller, so the result does not depend on the session's TimeZone (a day subtracted from a
+-- timestamptz in a DST zone can be 23 or 25 hours).
 -- A session with an out-of-range value (rating outside 1–5, negative minutes, engagement outside
 -- 0–100, unknown status or rescheduled_by) is left out of every metric and counted in excluded_sessions.
 WITH batch AS (
     SELECT unnest(%(tutor_ids)s::text[]) AS tutor_id
 ),
-windows (metric_window, days) AS (
-    VALUES ('7day', 7), ('30day', 30), ('90day', 90)
+windows (metric_window, window_start) AS (
+    VALUES ('7day', %(start_7day)s::timestamptz), ('30day', %(start_30day)s::timestamptz),
+           ('90day', %(start_90day)s::timestamptz)
 ),
 recent AS (
     SELECT s.*,
@@ -17,7 +20,7 @@ recent AS (
            AND (s.engagement_score IS NULL OR s.engagement_score BETWEEN 0 AND 100) AS is_valid
     FROM tutoring.sessions s
     JOIN batch USING (tutor_id)
-    WHERE s.scheduled_start >= %(reference_start)s::timestamptz - interval '90 days'
+    WHERE s.scheduled_start >= %(start_90day)s::timestamptz
       AND s.scheduled_start < %(reference_start)s::timestamptz
 ),
 tagged AS (
@@ -43,6 +46,6 @@ FROM batch b
 CROSS JOIN windows w
 LEFT JOIN tagged t
        ON t.tutor_id = b.tutor_id
-      AND t.scheduled_start >= %(reference_start)s::timestamptz - make_interval(days => w.days)
+      AND t.scheduled_start >= w.window_start
 GROUP BY b.tutor_id, w.metric_window
 ORDER BY b.tutor_id, w.metric_window
