@@ -31,7 +31,15 @@ def run(ctx) -> list[Workload]:
     with ctx.connect() as conn:
         create_schemas(conn)
     (server, generate_seconds) = timed(
-        lambda: FakeDiscourse(courses=COURSES, users=USERS, start=START, horizon=HORIZON, actions_per_course_day=RATE)
+        lambda: FakeDiscourse(
+            courses=COURSES,
+            users=USERS,
+            start=START,
+            horizon=HORIZON,
+            actions_per_course_day=RATE,
+            generation="core",
+            rate_limit=None,
+        )
     )
     server.start()
     os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())

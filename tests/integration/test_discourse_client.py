@@ -1,4 +1,5 @@
-"""The Data Explorer client against the fake server over real HTTP: headers, retries, errors."""
+"""The Data Explorer client against the strict fake server over real HTTP, in both plugin generations:
+the wire format and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
 
 from __future__ import annotations
 
@@ -6,43 +7,183 @@ import datetime as dt
 import json
 
 import pytest
+import requests
 
-from almanac.demo.discourse_fake_server import FakeDiscourse
+from almanac.demo.discourse_fake_server import API_KEY, API_USERNAME, GENERATIONS, FakeDiscourse
 from almanac.discourse.client import DataExplorerClient, DataExplorerError
 
 pytestmark = pytest.mark.integration
 
+HEADERS = {"Api-Key": API_KEY, "Api-Username": API_USERNAME}
+T3 = {"start_date": "2025-09-01", "end_date": "2026-01-01"}
 
-@pytest.fixture
-def server(monkeypatch):
-    fake = FakeDiscourse(courses=2, users=5, start=dt.date(2026, 1, 1), horizon=dt.date(2026, 1, 3)).start()
+
+def serve(monkeypatch, **kwargs) -> FakeDiscourse:
+    """A started fake (no rate limit unless asked), with the client's connection and fast retries."""
+    kwargs = {"courses": 2, "users": 5, "start": dt.date(2026, 1, 1), "horizon": dt.date(2026, 1, 3), **kwargs}
+    fake = FakeDiscourse(**{"rate_limit": None, **kwargs}).start()
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake.connection()))
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+    return fake
+
+
+@pytest.fixture(params=GENERATIONS)
+def server(request, monkeypatch):
+    fake = serve(monkeypatch, generation=request.param)
     yield fake
     fake.stop()
 
 
-def test_query_params_and_records(server):
+# --- the wire format ---
+
+
+def test_params_go_as_strings_with_an_integer_limit_and_download(server):
     rows = DataExplorerClient().run(
-        "user_actions", {"category_id": 10, "start_date": "2026-01-01", "end_date": "2026-01-02"}
+        "user_actions", {"category_id": 10, "start_date": dt.date(2026, 1, 1), "end_date": "2026-01-02"}
     )
     assert rows
     assert set(rows[0]) == {"user_id", "action_type", "target_post_id", "target_topic_id", "created_at"}
     assert all(r["created_at"].startswith("2026-01-01") for r in rows)
     assert server.requests[-1] == {
         "query_id": 103,
-        "params": {"category_id": 10, "start_date": "2026-01-01", "end_date": "2026-01-02"},
+        "params": {"category_id": "10", "start_date": "2026-01-01", "end_date": "2026-01-02"},
         "rows": len(rows),
+        "limit": 10_000,
+        "download": True,  # no relations payload behind every *_id column
     }
 
 
 def test_wrong_credentials_are_refused_by_the_server(server, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps({**server.connection(), "password": "wrong"}))
-    with pytest.raises(DataExplorerError, match="HTTP 403"):
+    with pytest.raises(DataExplorerError, match=r"query #108 \(users\): HTTP 403"):
         DataExplorerClient().run("users")
+
+
+def test_a_page_limit_outside_what_core_accepts_is_refused_before_any_call(server, monkeypatch):
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "ALL")
+    with pytest.raises(ValueError, match="ALMANAC_DISCOURSE_PAGE_LIMIT='ALL': must be an integer from 1 to 10000"):
+        DataExplorerClient()
+    assert server.calls == []
+
+
+# --- errors ---
 
 
 def test_5xx_is_retried_then_reported(server):
-    server.fail(108, "429")
-    with pytest.raises(DataExplorerError, match=r"query #108 \(users\): HTTP 429 after 5 attempts"):
+    server.fail(102, "500")
+    with pytest.raises(
+        DataExplorerError,
+        match=r"query #102 \(engagement\): HTTP 500 after 5 attempts",
+    ):
+        DataExplorerClient().run("engagement", T3)
+    assert [c["status"] for c in server.calls] == [500] * 5
+
+
+def test_a_malformed_answer_names_query_and_column(server):
+    server.fail(108, "malformed")
+    with pytest.raises(DataExplorerError, match=r"query #108 \(users\): missing column 'user_id'"):
         DataExplorerClient().run("users")
+
+
+# --- the fake is as strict as the plugin (its source, cited in the fake's docstring) ---
+
+
+def post(fake, query_id, form):
+    return requests.post(f"{fake.url}/admin/plugins/explorer/queries/{query_id}/run", data=form, headers=HEADERS)
+
+
+ONE_DAY = json.dumps({"category_id": "10", "start_date": "2026-01-01", "end_date": "2026-01-02"})
+
+
+@pytest.mark.parametrize(
+    ("generation", "limit", "status", "rows"),
+    [
+        ("core", None, 200, 1000),  # absent: data_explorer_query_result_limit
+        ("core", "1200", 200, 1200),
+        ("core", "ALL", 400, None),
+        ("core", "10001", 400, None),
+        ("core", "abc", 400, None),
+        ("standalone", None, 200, 1000),
+        ("standalone", "ALL", 200, 1500),
+        ("standalone", "10001", 200, 1500),
+        ("standalone", "abc", 200, 0),  # "abc".to_i == 0: LIMIT 0
+    ],
+)
+def test_the_fake_limits_rows_like_each_generation(monkeypatch, generation, limit, status, rows):
+    fake = serve(monkeypatch, generation=generation, courses=1, horizon=dt.date(2026, 1, 1))
+    fake.add_actions(10, dt.date(2026, 1, 1), dt.date(2026, 1, 2), 1500)
+    try:
+        answer = post(fake, 103, {"params": ONE_DAY, "download": "1", **({"limit": limit} if limit else {})})
+        assert answer.status_code == status
+        if status == 400:
+            assert answer.json() == {
+                "errors": ["You supplied invalid parameters to the request: limit"],
+                "error_type": "invalid_parameters",
+            }
+        else:
+            body = answer.json()
+            assert len(body["rows"]) == body["result_count"] == rows
+            assert body["default_limit"] == 1000
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "body"),
+    [
+        (
+            {"category_id": 10, "start_date": "2026-01-01", "end_date": "2026-01-02"},
+            500,
+            {"status": 500, "error": "Internal Server Error"},  # `downcase` on an Integer
+        ),
+        (
+            {"start_date": "2026-01-01", "end_date": "2026-01-02"},
+            422,
+            {
+                "success": False,
+                "errors": ["DiscourseDataExplorer::ValidationError: Missing parameter category_id of type int"],
+            },
+        ),
+        (
+            {"category_id": "10", "start_date": "2026-02-30", "end_date": "2026-01-02"},
+            422,
+            {
+                "success": False,
+                "errors": ["DiscourseDataExplorer::ValidationError: '2026-02-30' is an invalid date - invalid date"],
+            },
+        ),
+        (
+            {"category_id": "ten", "start_date": "2026-01-01", "end_date": "2026-01-02"},
+            422,
+            {
+                "success": False,
+                "errors": ["DiscourseDataExplorer::ValidationError: 'ten' is an invalid int - Not an integer"],
+            },
+        ),
+    ],
+)
+def test_the_fake_casts_params_like_the_plugin(server, params, status, body):
+    answer = post(server, 103, {"params": json.dumps(params), "limit": "10"})
+    assert (answer.status_code, answer.json()) == (status, body)
+
+
+def test_the_fake_serialises_relations_unless_download_and_404s_unknown_queries(server):
+    full = post(server, 103, {"params": ONE_DAY, "limit": "5"}).json()
+    assert set(full["relations"]) == {"user", "post", "topic"}
+    assert "relations" not in post(server, 103, {"params": ONE_DAY, "limit": "5", "download": "1"}).json()
+    unknown = post(server, 999, {})
+    assert (unknown.status_code, unknown.json()) == (404, {"status": 404, "error": "Not Found"})
+
+
+def test_the_fake_rate_limit_answers_429_with_the_remaining_window(monkeypatch):
+    fake = serve(monkeypatch, rate_limit=(2, 30.0))
+    try:
+        assert [post(fake, 107, {}).status_code for _ in range(2)] == [200, 200]
+        refused = post(fake, 107, {})
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])
+        assert 25 <= wait <= 30  # the window's real remaining time, in whole seconds
+        assert refused.json()["error_type"] == "rate_limit"
+        assert refused.json()["extras"] == {"wait_seconds": wait, "time_left": f"{wait} seconds"}
+    finally:
+        fake.stop()

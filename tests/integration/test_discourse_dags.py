@@ -26,7 +26,12 @@ READERS = (
 @pytest.fixture(scope="module")
 def fake_discourse():
     server = FakeDiscourse(
-        courses=4, users=40, start=dt.date(2025, 5, 1), horizon=dt.date(2026, 3, 10), actions_per_course_day=3
+        courses=4,
+        users=40,
+        start=dt.date(2025, 5, 1),
+        horizon=dt.date(2026, 3, 10),
+        actions_per_course_day=3,
+        rate_limit=None,  # the tests that want 429s set one
     ).start()
     yield server
     server.stop()
@@ -40,7 +45,9 @@ def forum(warehouse, fake_discourse, monkeypatch):
         conn.execute("TRUNCATE discourse.versions CASCADE")  # cascades to system_status too
         conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
     fake_discourse.heal()
-    fake_discourse.requests.clear()
+    fake_discourse.clear_records()
+    fake_discourse.generation = "core"
+    fake_discourse.set_rate_limit(None)
     return fake_discourse
 
 
