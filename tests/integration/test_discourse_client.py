@@ -1,5 +1,5 @@
 """The Data Explorer client against the strict fake server over real HTTP, in both plugin generations:
-the wire format and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
+the wire format, completeness (splitting and paging) and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ def server(request, monkeypatch):
     fake.stop()
 
 
+def action_keys(rows):
+    return sorted((r["user_id"], r["action_type"], r["target_post_id"], r["created_at"]) for r in rows)
+
+
 # --- the wire format ---
 
 
@@ -66,14 +70,92 @@ def test_a_page_limit_outside_what_core_accepts_is_refused_before_any_call(serve
     assert server.calls == []
 
 
-# --- errors ---
+# --- completeness ---
+
+
+def test_a_course_with_25000_actions_in_one_trimester_is_counted_in_full(server):
+    server.add_actions(10, dt.date(2025, 9, 1), dt.date(2026, 1, 1), 25_000, seed=3)
+    rows = DataExplorerClient().run("user_actions", {"category_id": 10, **T3})
+    assert len(rows) == 25_000
+    expected = server.answer(
+        103, {"category_id": 10, "start_date": dt.date(2025, 9, 1), "end_date": dt.date(2026, 1, 1)}
+    )
+    assert action_keys(rows) == action_keys(dict(zip(expected[0], r, strict=True)) for r in expected[1])
+    asked = [r for r in server.requests if r["query_id"] == 103]
+    assert max(r["rows"] for r in asked) == 10_000  # full pages were split, never kept
+    assert {r["limit"] for r in asked} == {10_000}
+
+
+def test_a_full_one_day_window_fails_naming_query_category_and_day(server, monkeypatch):
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "50")
+    server.add_actions(11, dt.date(2026, 1, 5), dt.date(2026, 1, 6), 60)
+    client = DataExplorerClient()
+    assert (
+        len(client.run("user_actions", {"category_id": 11, "start_date": "2026-01-01", "end_date": "2026-01-05"})) < 50
+    )
+    with pytest.raises(
+        DataExplorerError,
+        match=r"query #103 \(user_actions\) category 11, window \[2026-01-05, 2026-01-06\): 50 rows on 2026-01-05 "
+        r"alone fill a whole page \(limit 50\); a one-day window cannot be split further",
+    ):
+        client.run("user_actions", {"category_id": 11, "start_date": "2026-01-01", "end_date": "2026-01-10"})
+
+
+def test_split_engagement_windows_are_summed_per_user(monkeypatch):
+    fake = serve(monkeypatch, courses=1, users=6, horizon=dt.date(2026, 1, 9), actions_per_course_day=1)
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "6")
+    try:
+        rows = DataExplorerClient().run("engagement", {"start_date": "2026-01-01", "end_date": "2026-01-09"})
+        columns, whole = fake.answer(102, {"start_date": dt.date(2026, 1, 1), "end_date": dt.date(2026, 1, 9)})
+        assert len(whole) == 6  # the whole window fills a page: it had to be split
+        assert len(fake.requests) > 1
+        assert [{**r, "time_read_minutes": float(r["time_read_minutes"])} for r in rows] == [
+            dict(zip(columns, r, strict=True)) for r in whole
+        ]
+    finally:
+        fake.stop()
+
+
+def test_users_are_paged_through_after_user_id(monkeypatch):
+    fake = serve(monkeypatch, users=25)
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "10")
+    try:
+        users = DataExplorerClient().run("users")
+        assert [u["user_id"] for u in users] == list(range(1, 26))
+        assert [r["params"]["after_user_id"] for r in fake.requests] == ["-2147483648", "10", "20"]
+    finally:
+        fake.stop()
+
+
+def test_a_users_query_without_the_paging_param_fails_loudly(monkeypatch):
+    fake = serve(monkeypatch, users=25)
+    fake.declared_params[108] = ()  # an admin's #108 without `-- int :after_user_id`: the param is ignored
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "10")
+    try:
+        with pytest.raises(
+            DataExplorerError,
+            match=r"query #108 \(users\) users after id 10: rows are not in ascending user_id order above "
+            r"after_user_id=10, so almanac cannot page through the users safely",
+        ):
+            DataExplorerClient().run("users")
+    finally:
+        fake.stop()
+
+
+def test_categories_filling_a_page_fail_loudly(server, monkeypatch):
+    monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "6")  # 2 courses + 4 other categories
+    with pytest.raises(DataExplorerError, match=r"query #107 \(categories\): 6 rows fill a whole page \(limit 6\)"):
+        DataExplorerClient().run("categories")
+
+
+# --- errors name the query and the window ---
 
 
 def test_5xx_is_retried_then_reported(server):
     server.fail(102, "500")
     with pytest.raises(
         DataExplorerError,
-        match=r"query #102 \(engagement\): HTTP 500 after 5 attempts",
+        match=r"query #102 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 500 after 5 attempts",
     ):
         DataExplorerClient().run("engagement", T3)
     assert [c["status"] for c in server.calls] == [500] * 5

@@ -248,3 +248,37 @@ def test_refresh_without_any_reset_fails_clearly(forum, warehouse, airflow_runne
     assert result.state == "failed"
     assert result.task_states["plan_refresh"] == "failed"
     assert any("no trimester reset has succeeded yet" in t for t in slack.texts)
+
+
+# --- the Data Explorer client inside the DAGs ---
+
+
+@pytest.mark.parametrize("generation", ["core", "standalone"])
+def test_a_course_with_25000_actions_in_a_trimester_is_counted_in_full(
+    forum, warehouse, airflow_runner, monkeypatch, generation
+):
+    busy = FakeDiscourse(
+        courses=1,
+        users=40,
+        start=dt.date(2025, 9, 1),
+        horizon=dt.date(2026, 1, 1),
+        actions_per_course_day=1,
+        generation=generation,
+        rate_limit=None,
+    )
+    busy.add_actions(10, dt.date(2025, 9, 1), dt.date(2026, 1, 1), 25_000, seed=5)
+    busy.start()
+    monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(busy.connection()))
+    try:
+        result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    finally:
+        busy.stop()
+    assert result.state == "success", result.task_states
+    expected = busy.count_actions(10, dt.date(2025, 9, 1), dt.date(2026, 1, 1))
+    assert expected > 25_000
+    (counted,) = warehouse.query(
+        "SELECT sum(likes_given + likes_received + topics_created + replies + solutions)::int"
+        " FROM discourse.user_metrics WHERE trimester_id = 't3-2025' AND category_id = 10"
+    )[0]
+    assert counted == expected
+    assert max(r["rows"] for r in busy.requests) == 10_000  # full pages were split, never kept
