@@ -1,10 +1,11 @@
 """The Data Explorer client against the strict fake server over real HTTP, in both plugin generations:
-the wire format, completeness (splitting and paging) and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
+the wire format, completeness (splitting and paging), 429 waits and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 import requests
@@ -24,6 +25,7 @@ def serve(monkeypatch, **kwargs) -> FakeDiscourse:
     fake = FakeDiscourse(**{"rate_limit": None, **kwargs}).start()
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake.connection()))
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+    monkeypatch.setenv("ALMANAC_DISCOURSE_JITTER_SECONDS", "0.05")
     return fake
 
 
@@ -146,6 +148,48 @@ def test_categories_filling_a_page_fail_loudly(server, monkeypatch):
     monkeypatch.setenv("ALMANAC_DISCOURSE_PAGE_LIMIT", "6")  # 2 courses + 4 other categories
     with pytest.raises(DataExplorerError, match=r"query #107 \(categories\): 6 rows fill a whole page \(limit 6\)"):
         DataExplorerClient().run("categories")
+
+
+# --- rate limit ---
+
+
+def test_a_429_storm_is_survived_by_waiting_what_the_server_says(monkeypatch):
+    fake = serve(monkeypatch, rate_limit=(4, 1.0))
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    try:
+        client = DataExplorerClient(sleep=sleep)
+        for _ in range(10):
+            assert len(client.run("categories")) == 6
+        # 4 requests per second: calls 5 and 9 are refused once each, and each wait frees the window
+        assert fake.refused == client.refusals == 2
+        asked = [c["retry_after"] for c in fake.calls if c["status"] == 429]
+        assert len(slept) == 2
+        assert all(s >= a for s, a in zip(slept, asked, strict=True))
+    finally:
+        fake.stop()
+
+
+def test_the_wait_cap_fails_saying_how_long_it_waited(monkeypatch):
+    fake = serve(monkeypatch, rate_limit=(1, 1.0))
+    monkeypatch.setenv("ALMANAC_DISCOURSE_MAX_WAIT_SECONDS", "1.5")
+    try:
+        client = DataExplorerClient()
+        client.run("categories")
+        client.run("categories")  # refused once, waits ~1 s
+        with pytest.raises(
+            DataExplorerError,
+            match=r"query #107 \(categories\): still rate-limited \(HTTP 429\) after waiting 1\.\d s in this task; "
+            r"the forum asks for 1 s more, past the 1\.5 s cap \(ALMANAC_DISCOURSE_MAX_WAIT_SECONDS\)",
+        ):
+            client.run("categories")
+        assert fake.refused == 2
+    finally:
+        fake.stop()
 
 
 # --- errors name the query and the window ---

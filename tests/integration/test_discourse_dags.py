@@ -4,6 +4,7 @@ Discourse Data Explorer server (the real protocol over HTTP) and the embedded Po
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 
@@ -41,6 +42,7 @@ def fake_discourse():
 def forum(warehouse, fake_discourse, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake_discourse.connection()))
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+    monkeypatch.setenv("ALMANAC_DISCOURSE_JITTER_SECONDS", "0.05")
     with warehouse.connect() as conn:
         conn.execute("TRUNCATE discourse.versions CASCADE")  # cascades to system_status too
         conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
@@ -282,3 +284,15 @@ def test_a_course_with_25000_actions_in_a_trimester_is_counted_in_full(
     )[0]
     assert counted == expected
     assert max(r["rows"] for r in busy.requests) == 10_000  # full pages were split, never kept
+
+
+def test_a_429_storm_during_a_reset_is_waited_out_inside_the_tasks(forum, warehouse, airflow_runner):
+    forum.set_rate_limit((8, 1.0))
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "success", result.task_states
+    refusals = [(refused, after) for refused, after in itertools.pairwise(forum.calls) if refused["status"] == 429]
+    assert refusals
+    # the task itself waited what the forum said before asking again (not Airflow's task retries)
+    assert all(after["at"] - refused["at"] >= refused["retry_after"] for refused, after in refusals)
+    assert all(state == "success" for task, state in result.task_states.items() if task != "restore_previous_state")
+    assert status(warehouse)["failed"] is False

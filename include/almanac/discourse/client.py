@@ -21,19 +21,27 @@ operator's version):
   :func:`merge_user_actions`, :func:`merge_engagement`); a one-day window that is still full fails
   naming the query, category and day. #108 pages with its ``after_user_id`` param (keyset paging on
   ``ORDER BY u.id``, checked on every page); #107 fails when full.
-- 429 and 5xx answers are retried with exponential backoff (``ALMANAC_DISCOURSE_RETRY_BASE_SECONDS``,
-  default 2 s; 5 attempts). Every error message names the query and the window.
+- **429** (Discourse's admin API limiter: ``max_admin_api_reqs_per_minute``, 60 per minute shared by
+  every admin key): sleep what the answer says (``Retry-After`` header, ``extras.wait_seconds``) plus
+  up to ``ALMANAC_DISCOURSE_JITTER_SECONDS`` of random jitter, while the task keeps its pool slot, at
+  most ``ALMANAC_DISCOURSE_MAX_WAIT_SECONDS`` in total per client (one task); then fail saying how
+  long it waited. Refused requests do not count against the limiter, so waiting as told is the
+  fastest way through.
+- 5xx answers are retried with exponential backoff (``ALMANAC_DISCOURSE_RETRY_BASE_SECONDS``, default
+  2 s; 5 attempts). Every error message names the query and the window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import itertools
 import json
 import logging
 import os
+import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -128,7 +136,9 @@ class Page:
 
 
 class DataExplorerClient:
-    def __init__(self, conn_id: str = DISCOURSE_API) -> None:
+    """One client per task: its 429 waiting budget (``max_wait_seconds``) is the task's."""
+
+    def __init__(self, conn_id: str = DISCOURSE_API, *, sleep: Callable[[float], None] = time.sleep) -> None:
         from airflow.providers.http.hooks.http import HttpHook
 
         self.hook = HttpHook(method="POST", http_conn_id=conn_id)
@@ -136,6 +146,12 @@ class DataExplorerClient:
         self.headers = {"Api-Key": connection.password or "", "Api-Username": connection.login or ""}
         self.limit = page_limit()
         self.retry_base = float(os.environ.get("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "2"))
+        self.max_wait_seconds = float(os.environ.get("ALMANAC_DISCOURSE_MAX_WAIT_SECONDS", "600"))
+        self.jitter_seconds = float(os.environ.get("ALMANAC_DISCOURSE_JITTER_SECONDS", "2"))
+        self._sleep = sleep
+        self.calls = 0  # HTTP requests sent, refused ones included
+        self.refusals = 0  # 429 answers
+        self.waited_seconds = 0.0  # slept on 429s
 
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row of query ``name`` (categories, users, user_actions, engagement) as dicts."""
@@ -219,34 +235,65 @@ class DataExplorerClient:
         return f"query #{query_id(name)} ({name})" + (f" {', '.join(where)}" if where else "")
 
     def _page(self, name: str, wire: dict[str, str]) -> Page:
-        """One page of ``name``; 429 and 5xx are retried, any other failure raises."""
+        """One page of ``name``: retries 5xx, waits out 429s, raises on any other failure."""
         qid, label = query_id(name), self._label(name, wire)
         data = {"params": json.dumps(wire), "limit": str(self.limit), "download": "1"}
-        for attempt in range(1, ATTEMPTS + 1):
+        failures = 0
+        while True:
+            self.calls += 1
             response = self.hook.run(
                 f"/admin/plugins/explorer/queries/{qid}/run",
                 data=data,
                 headers=self.headers,
                 extra_options={"check_response": False},
             )
-            if response.status_code == 429 or response.status_code >= 500:
-                if attempt == ATTEMPTS:
+            if response.status_code == 429:
+                self._wait_out(label, response)
+                continue
+            if response.status_code >= 500:
+                failures += 1
+                if failures == ATTEMPTS:
                     raise DataExplorerError(f"{label}: HTTP {response.status_code} after {ATTEMPTS} attempts")
-                delay = self.retry_base * 2 ** (attempt - 1)
+                delay = self.retry_base * 2 ** (failures - 1)
                 log.warning(
                     "%s: HTTP %s, retrying in %.1f s (attempt %d/%d)",
                     label,
                     response.status_code,
                     delay,
-                    attempt,
+                    failures,
                     ATTEMPTS,
                 )
-                time.sleep(delay)
+                self._sleep(delay)
                 continue
             if response.status_code != 200:
                 raise DataExplorerError(f"{label}: HTTP {response.status_code}: {response.text[:200]}")
             return self._records(label, name, response)
-        raise AssertionError("unreachable")
+
+    def _wait_out(self, label: str, response: Any) -> None:
+        """Sleep what a 429 asks (plus jitter), within the client's total budget."""
+        self.refusals += 1
+        wait = _server_wait(response)
+        if wait is None:  # a 429 without a hint (a proxy?): back off
+            wait = max(1.0, self.retry_base) * 2 ** min(self.refusals - 1, 6)
+        budget = self.max_wait_seconds - self.waited_seconds
+        if wait > budget:
+            raise DataExplorerError(
+                f"{label}: still rate-limited (HTTP 429) after waiting {self.waited_seconds:.1f} s in this task; "
+                f"the forum asks for {wait:g} s more, past the {self.max_wait_seconds:g} s cap "
+                "(ALMANAC_DISCOURSE_MAX_WAIT_SECONDS). Discourse allows max_admin_api_reqs_per_minute (60 by "
+                "default) admin API requests per minute, shared by every admin key: is another job using them?"
+            )
+        delay = min(wait + random.uniform(0, self.jitter_seconds), budget)
+        log.warning(
+            "%s: HTTP 429 (rate limit), the forum asks to wait %.0f s: sleeping %.1f s (%.0f s of %.0f s used)",
+            label,
+            wait,
+            delay,
+            self.waited_seconds,
+            self.max_wait_seconds,
+        )
+        self._sleep(delay)
+        self.waited_seconds += delay
 
     def _records(self, label: str, name: str, response: Any) -> Page:
         try:
@@ -263,3 +310,25 @@ class DataExplorerClient:
         if count != len(rows):
             raise DataExplorerError(f"{label}: malformed answer: result_count {count} but {len(rows)} rows")
         return Page([dict(zip(columns, row, strict=True)) for row in rows], full=len(rows) >= self.limit)
+
+
+def _server_wait(response: Any) -> float | None:
+    """Seconds a 429 asks to wait: the larger of ``Retry-After`` (seconds or an HTTP date) and the
+    body's ``extras.wait_seconds``; None when it says neither."""
+    waits = []
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            waits.append(float(header))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(header)
+                waits.append((when - dt.datetime.now(dt.UTC)).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    try:
+        extras = response.json().get("extras") or {}
+        waits.append(float(extras["wait_seconds"]))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    return max(0.0, *waits) if waits else None
