@@ -1,5 +1,6 @@
 """The Data Explorer client against the strict fake server over real HTTP, in both plugin generations:
-the wire format, completeness (splitting and paging), 429 waits and errors. The last tests pin the fake's own strictness to what the plugin's source does."""
+the wire format, completeness (splitting and paging), 429 waits, and how each error shape surfaces.
+The last tests pin the fake's own strictness to what the plugin's source does."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_params_go_as_strings_with_an_integer_limit_and_download(server):
 
 def test_wrong_credentials_are_refused_by_the_server(server, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps({**server.connection(), "password": "wrong"}))
-    with pytest.raises(DataExplorerError, match=r"query #108 \(users\): HTTP 403"):
+    with pytest.raises(DataExplorerError, match=r"query #108 \(users\): HTTP 403: .*Api-Key"):
         DataExplorerClient().run("users")
 
 
@@ -192,14 +193,45 @@ def test_the_wait_cap_fails_saying_how_long_it_waited(monkeypatch):
         fake.stop()
 
 
-# --- errors name the query and the window ---
+# --- error shapes: each names the query and the window ---
+
+
+def test_an_unknown_query_id_names_the_setting(server, monkeypatch):
+    monkeypatch.setenv("ALMANAC_DISCOURSE_QUERY_ENGAGEMENT", "999")
+    with pytest.raises(
+        DataExplorerError,
+        match=r"query #999 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 404: Not Found \(the forum has no "
+        r"Data Explorer query #999: .*ALMANAC_DISCOURSE_QUERY_ENGAGEMENT\)",
+    ):
+        DataExplorerClient().run("engagement", T3)
+
+
+def test_a_param_the_query_lacks_is_a_422_naming_the_window(server):
+    with pytest.raises(
+        DataExplorerError,
+        match=r"query #103 \(user_actions\) window \[2025-09-01, 2026-01-01\): HTTP 422: DiscourseDataExplorer::"
+        r"ValidationError: Missing parameter category_id of type int \(the query's -- \[params\] block must match",
+    ):
+        DataExplorerClient().run("user_actions", T3)
+
+
+def test_a_statement_timeout_is_a_422_naming_category_and_window(server):
+    server.fail(103, "422", category_id=11)
+    with pytest.raises(
+        DataExplorerError,
+        match=r"query #103 \(user_actions\) category 11, window \[2025-09-01, 2026-01-01\): HTTP 422: ERROR:  "
+        r"canceling statement due to statement timeout \(the forum stops every Data Explorer query after 10 s\)",
+    ):
+        DataExplorerClient().run("user_actions", {"category_id": 11, **T3})
+    assert len(server.calls) == 1  # a 422 is not retried
 
 
 def test_5xx_is_retried_then_reported(server):
     server.fail(102, "500")
     with pytest.raises(
         DataExplorerError,
-        match=r"query #102 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 500 after 5 attempts",
+        match=r"query #102 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 500 after 5 attempts: "
+        r"Internal Server Error",
     ):
         DataExplorerClient().run("engagement", T3)
     assert [c["status"] for c in server.calls] == [500] * 5

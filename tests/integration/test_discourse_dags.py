@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import re
 
 import pytest
 
@@ -296,3 +297,38 @@ def test_a_429_storm_during_a_reset_is_waited_out_inside_the_tasks(forum, wareho
     assert all(after["at"] - refused["at"] >= refused["retry_after"] for refused, after in refusals)
     assert all(state == "success" for task, state in result.task_states.items() if task != "restore_previous_state")
     assert status(warehouse)["failed"] is False
+
+
+@pytest.mark.parametrize(
+    ("break_forum", "failed_task", "reason"),
+    [
+        (
+            lambda fake, env: fake.fail(103, "422", category_id=11),
+            "load_course_actions[2]",
+            r"load_course_actions\[Course 2\]: .*query #103 \(user_actions\) category 11, window \[\d{4}-\d\d-\d\d, "
+            r"\d{4}-\d\d-\d\d\): HTTP 422: ERROR:  canceling statement due to statement timeout",
+        ),
+        (
+            lambda fake, env: env.setenv("ALMANAC_DISCOURSE_QUERY_ENGAGEMENT", "999"),
+            "load_engagement",
+            r"load_engagement: .*query #999 \(engagement\) window \[\d{4}-\d\d-\d\d, \d{4}-\d\d-\d\d\): HTTP 404",
+        ),
+    ],
+    ids=["statement-timeout", "unknown-query"],
+)
+def test_each_error_shape_fails_the_reset_naming_query_and_window(
+    forum, warehouse, airflow_runner, slack, monkeypatch, break_forum, failed_task, reason
+):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    slack.clear()
+    break_forum(forum, monkeypatch)
+    try:
+        result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    finally:
+        forum.heal()
+    assert result.state == "failed"
+    assert failed_task in result.failed_tasks
+    flags = status(warehouse)
+    assert flags["failed"] is True
+    assert re.search(reason, flags["reason"]), flags["reason"]
+    assert any(re.search(reason, t) for t in slack.texts)

@@ -27,8 +27,9 @@ operator's version):
   most ``ALMANAC_DISCOURSE_MAX_WAIT_SECONDS`` in total per client (one task); then fail saying how
   long it waited. Refused requests do not count against the limiter, so waiting as told is the
   fastest way through.
-- 5xx answers are retried with exponential backoff (``ALMANAC_DISCOURSE_RETRY_BASE_SECONDS``, default
-  2 s; 5 attempts). Every error message names the query and the window.
+- 5xx and connection errors are retried with exponential backoff (``ALMANAC_DISCOURSE_RETRY_BASE_SECONDS``,
+  default 2 s; 5 attempts). 400, 403, 404 and 422 (a param the query does not accept, an SQL error, the
+  forum's 10 s statement timeout) fail at once. Every error message names the query and the window.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ class DataExplorerClient:
         self.retry_base = float(os.environ.get("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "2"))
         self.max_wait_seconds = float(os.environ.get("ALMANAC_DISCOURSE_MAX_WAIT_SECONDS", "600"))
         self.jitter_seconds = float(os.environ.get("ALMANAC_DISCOURSE_JITTER_SECONDS", "2"))
+        self.timeout_seconds = float(os.environ.get("ALMANAC_DISCOURSE_TIMEOUT_SECONDS", "120"))
         self._sleep = sleep
         self.calls = 0  # HTTP requests sent, refused ones included
         self.refusals = 0  # 429 answers
@@ -236,37 +238,38 @@ class DataExplorerClient:
 
     def _page(self, name: str, wire: dict[str, str]) -> Page:
         """One page of ``name``: retries 5xx, waits out 429s, raises on any other failure."""
+        import requests
+
         qid, label = query_id(name), self._label(name, wire)
         data = {"params": json.dumps(wire), "limit": str(self.limit), "download": "1"}
         failures = 0
         while True:
             self.calls += 1
-            response = self.hook.run(
-                f"/admin/plugins/explorer/queries/{qid}/run",
-                data=data,
-                headers=self.headers,
-                extra_options={"check_response": False},
-            )
-            if response.status_code == 429:
+            try:
+                response = self.hook.run(
+                    f"/admin/plugins/explorer/queries/{qid}/run",
+                    data=data,
+                    headers=self.headers,
+                    extra_options={"check_response": False, "timeout": self.timeout_seconds},
+                )
+            except requests.RequestException as exc:
+                response, problem = None, f"{type(exc).__name__}: {exc}"
+            else:
+                problem = f"HTTP {response.status_code}"
+            if response is not None and response.status_code == 429:
                 self._wait_out(label, response)
                 continue
-            if response.status_code >= 500:
+            if response is None or response.status_code >= 500:
                 failures += 1
                 if failures == ATTEMPTS:
-                    raise DataExplorerError(f"{label}: HTTP {response.status_code} after {ATTEMPTS} attempts")
+                    detail = f": {_error_detail(response)}" if response is not None else ""
+                    raise DataExplorerError(f"{label}: {problem} after {ATTEMPTS} attempts{detail}")
                 delay = self.retry_base * 2 ** (failures - 1)
-                log.warning(
-                    "%s: HTTP %s, retrying in %.1f s (attempt %d/%d)",
-                    label,
-                    response.status_code,
-                    delay,
-                    failures,
-                    ATTEMPTS,
-                )
+                log.warning("%s: %s, retrying in %.1f s (attempt %d/%d)", label, problem, delay, failures, ATTEMPTS)
                 self._sleep(delay)
                 continue
             if response.status_code != 200:
-                raise DataExplorerError(f"{label}: HTTP {response.status_code}: {response.text[:200]}")
+                raise DataExplorerError(self._refusal(name, label, response))
             return self._records(label, name, response)
 
     def _wait_out(self, label: str, response: Any) -> None:
@@ -294,6 +297,21 @@ class DataExplorerClient:
         )
         self._sleep(delay)
         self.waited_seconds += delay
+
+    def _refusal(self, name: str, label: str, response: Any) -> str:
+        status, detail = response.status_code, _error_detail(response)
+        hint = {
+            400: f"almanac sent limit={self.limit}; current Discourse takes an integer limit up to {MAX_PAGE_LIMIT} "
+            "(ALMANAC_DISCOURSE_PAGE_LIMIT)",
+            403: "check the discourse_api connection: login = Api-Username, password = an admin Api-Key",
+            404: f"the forum has no Data Explorer query #{query_id(name)}: create it from docs/discourse-queries.md "
+            f"or set ALMANAC_DISCOURSE_QUERY_{name.upper()}",
+        }.get(status)
+        if status == 422 and "ValidationError" in detail:
+            hint = "the query's -- [params] block must match docs/discourse-queries.md"
+        elif status == 422 and "statement timeout" in detail:
+            hint = "the forum stops every Data Explorer query after 10 s"
+        return f"{label}: HTTP {status}: {detail}" + (f" ({hint})" if hint else "")
 
     def _records(self, label: str, name: str, response: Any) -> Page:
         try:
@@ -332,3 +350,17 @@ def _server_wait(response: Any) -> float | None:
     except (ValueError, AttributeError, KeyError, TypeError):
         pass
     return max(0.0, *waits) if waits else None
+
+
+def _error_detail(response: Any) -> str:
+    """The reason a Discourse error answer gives: ``errors`` (plugin and Discourse errors), ``error``
+    (Rails' own 404/500 pages), else the start of the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or "(empty answer)"
+    if isinstance(body, dict) and body.get("errors"):
+        return "; ".join(str(e).strip() for e in body["errors"])[:500]
+    if isinstance(body, dict) and body.get("error"):
+        return str(body["error"])
+    return response.text[:300].strip()
