@@ -332,3 +332,31 @@ def test_each_error_shape_fails_the_reset_naming_query_and_window(
     assert flags["failed"] is True
     assert re.search(reason, flags["reason"]), flags["reason"]
     assert any(re.search(reason, t) for t in slack.texts)
+
+
+def test_every_task_that_calls_discourse_runs_in_the_discourse_api_pool(forum, airflow_runner, monkeypatch):
+    from airflow.sdk import get_current_context
+
+    from almanac.discourse import tasks
+    from almanac.discourse.client import DataExplorerClient
+
+    callers = set()
+
+    class RecordingClient(DataExplorerClient):
+        def __init__(self, *args, **kwargs):
+            task = get_current_context()["task"]
+            callers.add((task.task_id, task.pool))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "DataExplorerClient", RecordingClient)
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 1, 2, 3, 15)).state == "success"
+    assert {pool for _, pool in callers} == {"discourse_api"}
+    assert {task for task, _ in callers} == {
+        "reload_courses",
+        "reload_users",
+        "load_course_actions",
+        "load_engagement",
+        "fetch_course_delta",
+        "recompute_trimester",
+    }
