@@ -196,34 +196,40 @@ def test_the_wait_cap_fails_saying_how_long_it_waited(monkeypatch):
 # --- error shapes: each names the query and the window ---
 
 
-def test_an_unknown_query_id_names_the_setting(server, monkeypatch):
-    monkeypatch.setenv("ALMANAC_DISCOURSE_QUERY_ENGAGEMENT", "999")
-    with pytest.raises(
-        DataExplorerError,
-        match=r"query #999 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 404: Not Found \(the forum has no "
-        r"Data Explorer query #999: .*ALMANAC_DISCOURSE_QUERY_ENGAGEMENT\)",
-    ):
-        DataExplorerClient().run("engagement", T3)
-
-
-def test_a_param_the_query_lacks_is_a_422_naming_the_window(server):
-    with pytest.raises(
-        DataExplorerError,
-        match=r"query #103 \(user_actions\) window \[2025-09-01, 2026-01-01\): HTTP 422: DiscourseDataExplorer::"
-        r"ValidationError: Missing parameter category_id of type int \(the query's -- \[params\] block must match",
-    ):
-        DataExplorerClient().run("user_actions", T3)
-
-
-def test_a_statement_timeout_is_a_422_naming_category_and_window(server):
-    server.fail(103, "422", category_id=11)
-    with pytest.raises(
-        DataExplorerError,
-        match=r"query #103 \(user_actions\) category 11, window \[2025-09-01, 2026-01-01\): HTTP 422: ERROR:  "
-        r"canceling statement due to statement timeout \(the forum stops every Data Explorer query after 10 s\)",
-    ):
-        DataExplorerClient().run("user_actions", {"category_id": 11, **T3})
-    assert len(server.calls) == 1  # a 422 is not retried
+@pytest.mark.parametrize(
+    ("break_forum", "name", "params", "message"),
+    [
+        (
+            lambda fake, env: env.setenv("ALMANAC_DISCOURSE_QUERY_ENGAGEMENT", "999"),
+            "engagement",
+            T3,
+            r"query #999 \(engagement\) window \[2025-09-01, 2026-01-01\): HTTP 404: Not Found \(the forum has no "
+            r"Data Explorer query #999: .*ALMANAC_DISCOURSE_QUERY_ENGAGEMENT\)",
+        ),
+        (
+            lambda fake, env: None,
+            "user_actions",
+            T3,  # no category_id
+            r"query #103 \(user_actions\) window \[2025-09-01, 2026-01-01\): HTTP 422: DiscourseDataExplorer::"
+            r"ValidationError: Missing parameter category_id of type int \(the query's -- \[params\] block must match",
+        ),
+        (
+            lambda fake, env: fake.fail(103, "422", category_id=11),
+            "user_actions",
+            {"category_id": 11, **T3},
+            r"query #103 \(user_actions\) category 11, window \[2025-09-01, 2026-01-01\): HTTP 422: ERROR:  "
+            r"canceling statement due to statement timeout \(the forum stops every Data Explorer query after 10 s\)",
+        ),
+    ],
+    ids=["unknown-query", "param-missing", "statement-timeout"],
+)
+def test_each_error_shape_names_query_and_window_and_is_not_retried(
+    server, monkeypatch, break_forum, name, params, message
+):
+    break_forum(server, monkeypatch)
+    with pytest.raises(DataExplorerError, match=message):
+        DataExplorerClient().run(name, params)
+    assert len(server.calls) == 1
 
 
 def test_5xx_is_retried_then_reported(server):
