@@ -270,7 +270,8 @@ class DataExplorerClient:
                 continue
             if response.status_code != 200:
                 raise DataExplorerError(self._refusal(name, label, response))
-            return self._records(label, name, response)
+            rows = self._records(label, name, response)
+            return Page(rows, full=len(rows) >= self.limit)
 
     def _wait_out(self, label: str, response: Any) -> None:
         """Sleep what a 429 asks (plus jitter), within the client's total budget."""
@@ -313,7 +314,8 @@ class DataExplorerClient:
             hint = "the forum stops every Data Explorer query after 10 s"
         return f"{label}: HTTP {status}: {detail}" + (f" ({hint})" if hint else "")
 
-    def _records(self, label: str, name: str, response: Any) -> Page:
+    @staticmethod
+    def _records(label: str, name: str, response: Any) -> list[dict[str, Any]]:
         try:
             body = response.json()
         except ValueError:
@@ -327,7 +329,7 @@ class DataExplorerClient:
         count = body.get("result_count", len(rows))
         if count != len(rows):
             raise DataExplorerError(f"{label}: malformed answer: result_count {count} but {len(rows)} rows")
-        return Page([dict(zip(columns, row, strict=True)) for row in rows], full=len(rows) >= self.limit)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _server_wait(response: Any) -> float | None:
