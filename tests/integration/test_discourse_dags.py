@@ -4,8 +4,10 @@ Discourse Data Explorer server (the real protocol over HTTP) and the embedded Po
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
+import re
 
 import pytest
 
@@ -26,7 +28,12 @@ READERS = (
 @pytest.fixture(scope="module")
 def fake_discourse():
     server = FakeDiscourse(
-        courses=4, users=40, start=dt.date(2025, 5, 1), horizon=dt.date(2026, 3, 10), actions_per_course_day=3
+        courses=4,
+        users=40,
+        start=dt.date(2025, 5, 1),
+        horizon=dt.date(2026, 3, 10),
+        actions_per_course_day=3,
+        rate_limit=None,  # the tests that want 429s set one
     ).start()
     yield server
     server.stop()
@@ -36,11 +43,14 @@ def fake_discourse():
 def forum(warehouse, fake_discourse, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake_discourse.connection()))
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+    monkeypatch.setenv("ALMANAC_DISCOURSE_JITTER_SECONDS", "0.05")
     with warehouse.connect() as conn:
         conn.execute("TRUNCATE discourse.versions CASCADE")  # cascades to system_status too
         conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
     fake_discourse.heal()
-    fake_discourse.requests.clear()
+    fake_discourse.clear_records()
+    fake_discourse.generation = "core"
+    fake_discourse.set_rate_limit(None)
     return fake_discourse
 
 
@@ -290,3 +300,126 @@ def test_a_reset_rerun_after_later_refreshes_rebuilds_as_of_the_newest_refresh(f
     assert handle["reset_date"] == "2026-03-12"  # not back to Mar 10
     assert readers(warehouse) == refreshed
     assert status(warehouse)["last_refresh_date"] == reset_at["last_refresh_date"]
+
+
+# --- the Data Explorer client inside the DAGs ---
+
+
+@pytest.mark.parametrize("generation", ["core", "standalone"])
+def test_a_course_with_25000_actions_in_a_trimester_is_counted_in_full(
+    forum, warehouse, airflow_runner, monkeypatch, generation
+):
+    busy = FakeDiscourse(
+        courses=1,
+        users=40,
+        start=dt.date(2025, 9, 1),
+        horizon=dt.date(2026, 1, 1),
+        actions_per_course_day=1,
+        generation=generation,
+        rate_limit=None,
+    )
+    busy.add_actions(10, dt.date(2025, 9, 1), dt.date(2026, 1, 1), 25_000, seed=5)
+    busy.start()
+    monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(busy.connection()))
+    try:
+        result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    finally:
+        busy.stop()
+    assert result.state == "success", result.task_states
+    expected = busy.count_actions(10, dt.date(2025, 9, 1), dt.date(2026, 1, 1))
+    assert expected > 25_000
+    (counted,) = warehouse.query(
+        "SELECT sum(likes_given + likes_received + topics_created + replies + solutions)::int"
+        " FROM discourse.user_metrics WHERE trimester_id = 't3-2025' AND category_id = 10"
+    )[0]
+    assert counted == expected
+    assert max(r["rows"] for r in busy.requests) == 10_000  # full pages were split, never kept
+
+
+def test_a_429_storm_during_a_reset_is_waited_out_inside_the_tasks(forum, warehouse, airflow_runner):
+    forum.set_rate_limit((8, 1.0))
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "success", result.task_states
+    refusals = [(refused, after) for refused, after in itertools.pairwise(forum.calls) if refused["status"] == 429]
+    assert refusals
+    # the task itself waited what the forum said before asking again (not Airflow's task retries)
+    assert all(after["at"] - refused["at"] >= refused["retry_after"] for refused, after in refusals)
+    assert all(state == "success" for task, state in result.task_states.items() if task != "restore_previous_state")
+    assert status(warehouse)["failed"] is False
+
+
+@pytest.mark.parametrize(
+    ("break_forum", "failed_task", "reason"),
+    [
+        (
+            lambda fake, env: fake.fail(103, "422", category_id=11),
+            "load_course_actions[2]",
+            r"load_course_actions\[Course 2\]: .*query #103 \(user_actions\) category 11, window \[\d{4}-\d\d-\d\d, "
+            r"\d{4}-\d\d-\d\d\): HTTP 422: ERROR:  canceling statement due to statement timeout",
+        ),
+        (
+            lambda fake, env: env.setenv("ALMANAC_DISCOURSE_QUERY_ENGAGEMENT", "999"),
+            "load_engagement",
+            r"load_engagement: .*query #999 \(engagement\) window \[\d{4}-\d\d-\d\d, \d{4}-\d\d-\d\d\): HTTP 404",
+        ),
+    ],
+    ids=["statement-timeout", "unknown-query"],
+)
+def test_each_error_shape_fails_the_reset_naming_query_and_window(
+    forum, warehouse, airflow_runner, slack, monkeypatch, break_forum, failed_task, reason
+):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    slack.clear()
+    break_forum(forum, monkeypatch)
+    try:
+        result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    finally:
+        forum.heal()
+    assert result.state == "failed"
+    assert failed_task in result.failed_tasks
+    flags = status(warehouse)
+    assert flags["failed"] is True
+    assert re.search(reason, flags["reason"]), flags["reason"]
+    assert any(re.search(reason, t) for t in slack.texts)
+
+
+def test_every_task_that_calls_discourse_runs_in_the_discourse_api_pool(forum, airflow_runner, monkeypatch):
+    from airflow.sdk import get_current_context
+
+    from almanac.discourse import tasks
+    from almanac.discourse.client import DataExplorerClient
+
+    callers = set()
+
+    class RecordingClient(DataExplorerClient):
+        def __init__(self, *args, **kwargs):
+            task = get_current_context()["task"]
+            callers.add((task.task_id, task.pool))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "DataExplorerClient", RecordingClient)
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 1, 2, 3, 15)).state == "success"
+    assert {pool for _, pool in callers} == {"discourse_api"}
+    assert {task for task, _ in callers} == {
+        "reload_courses",
+        "reload_users",
+        "load_course_actions",
+        "load_engagement",
+        "fetch_course_delta",
+        "recompute_trimester",
+    }
+
+
+def test_the_very_first_reset_failing_flags_the_status_and_alerts(forum, warehouse, airflow_runner, slack):
+    """No backup version exists yet: the restore must still flag the failure and tell Slack."""
+    forum.fail(108, "malformed")
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "failed"
+    assert result.task_states["restore_previous_state"] == "success"
+    flags = status(warehouse)
+    assert flags["failed"] is True
+    assert flags["live"] is None
+    assert flags["loaded"] is False
+    assert "query #108 (users)" in flags["reason"]
+    assert any("users are served the previous data" in t for t in slack.texts)

@@ -8,7 +8,7 @@ import json
 import os
 from typing import Any
 
-from almanac.demo.discourse_fake_server import FakeDiscourse
+from almanac.demo.discourse_fake_server import REAL_RATE_LIMIT, FakeDiscourse
 
 DEMO_RUNS = [
     ("discourse_trimester_reset", dt.datetime(2026, 1, 1, 3, 30, tzinfo=dt.UTC), {}),
@@ -22,7 +22,8 @@ def load(conn: Any) -> dict:
 
 
 def start_services(stack: contextlib.ExitStack) -> None:
-    server = FakeDiscourse(horizon=dt.date(2026, 3, 16)).start()
+    # As a production forum answers: Data Explorer bundled in core, 60 admin API requests per minute.
+    server = FakeDiscourse(horizon=dt.date(2026, 3, 16), generation="core", rate_limit=REAL_RATE_LIMIT).start()
     stack.callback(server.stop)
     os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
     os.environ.setdefault("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5")

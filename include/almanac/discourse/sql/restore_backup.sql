@@ -2,7 +2,7 @@
 -- the cause, and the half-built version is marked failed but kept, so clearing the failed task can
 -- finish it. A NULL version_id (the backup step itself failed) marks nothing.
 UPDATE discourse.system_status
-SET live_version_id = %(backup_version_id)s, user_actions_loaded = %(backup_version_id)s IS NOT NULL,
+SET live_version_id = %(backup_version_id)s, user_actions_loaded = %(backup_version_id)s::bigint IS NOT NULL,
     reset_failed = true, reset_failure_reason = %(reason)s
 WHERE id = 1;
 
