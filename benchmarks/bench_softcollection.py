@@ -1,8 +1,8 @@
 """softcollection at the issue's scale: 50,000 eligible users over 10 campaigns.
 
-almanac: plan (fetch, subtract, shuffle, split) + every campaign's writes to the three tables with
-COPY (what build_plan and the mapped write_campaign instances do; the plan is computed once
-here, as the bench measures the work, not the per-instance recomputation).
+almanac: build_plan (fetch, subtract, shuffle, split, store the plan in DSSB_APP with COPY) and every
+campaign's write_campaign (INSERT … SELECT from the stored plan in DSSB_APP, COPY into SPSS), the DAG's
+own task functions.
 baseline: the seed's shape — the same plan, then one INSERT and commit per row into ``bench_baseline``
 copies of the three tables, for every row; the benchmark then compares both results row by row and
 prints "same rows" or how many differ.
@@ -11,10 +11,9 @@ prints "same rows" or how many differ.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
-from almanac.db import engine_for
 from almanac.demo.softcollection_data import generate
-from almanac.softcollection import statements as st
 from almanac.softcollection import tasks
 from almanac.softcollection.transform import GROUPS, group_theory_id
 from benchmarks.harness import Workload, timed
@@ -30,35 +29,17 @@ def run(ctx) -> list[Workload]:
     with ctx.connect() as conn:
         generate(conn, eligible=USERS, others=5_000, campaigns=CAMPAIGNS)
         conn.commit()
-    context = {"data_interval_end": RUN, "params": {}}
+    context = {"data_interval_end": RUN, "params": {}, "dag_run": SimpleNamespace(run_id="bench")}
     day = tasks.run_date(context)
 
     def almanac_distribution():
-        campaigns = tasks.find_active_campaigns(context)
-        plans, _, _ = tasks.compute_plan(day, campaigns)
-        written = 0
-        for campaign, plan in zip(campaigns, plans, strict=True):
-            end = dt.date.fromisoformat(campaign["end_date"])
-            control = tasks._rows(
-                plan.groups["A"], group_theory_id(plan.theory_id, "A"), day, end, RUN.replace(tzinfo=None)
-            )
-            target = [
-                r
-                for g in GROUPS[1:]
-                for r in tasks._rows(
-                    plan.groups[g], group_theory_id(plan.theory_id, g), day, end, RUN.replace(tzinfo=None)
-                )
-            ]
-            ids = [group_theory_id(plan.theory_id, g) for g in GROUPS]
-            with engine_for("softcollection_dssb").begin() as conn:
-                for table, rows in ((st.local_control, control), (st.local_target, target)):
-                    conn.execute(st.delete_campaign_day(table, ids, day))
-                    tasks.bulk_insert(conn, table, rows)
-            with engine_for("softcollection_spss").begin() as conn:
-                conn.execute(st.delete_campaign_day(st.theory_users, ids, day))
-                tasks.bulk_insert(conn, st.theory_users, target)
-            written += len(control) + 2 * len(target)
-        return written
+        """What the DAG's tasks do: plan once (stored in DSSB_APP), then each campaign's writer."""
+        with ctx.connect() as conn:
+            conn.execute("TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan")
+            conn.commit()
+        summary = tasks.build_plan(context, tasks.find_active_campaigns(context))
+        results = [tasks.write_campaign(context, c) for c in summary["campaigns_to_write"]]
+        return sum(r["control"] + 2 * r["target"] for r in results)
 
     written, almanac_seconds = timed(almanac_distribution)
 

@@ -9,18 +9,23 @@ Daily distribution of eligible users to the active SoftCollection campaigns and 
 - `provision_tables` — checks the bank's tables (campaigns, SC_1_120, the three assignment tables) exist
   with the columns used, never creating them, and creates almanac's own plan tables in DSSB_APP.
 - `find_active_campaigns` — campaigns with `theory_start_date <= D <= theory_end_date` (DSSB_APP).
-- `build_plan` — distinct IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM), minus those assigned before D to a
-  campaign still running; seeded shuffle from D; equal split over campaigns (remainder to the last), then
-  over groups A–E (remainder to E). Returns counts only.
+- `build_plan` — D's plan, decided once: the first run of D takes the distinct IINs with COUNT_DAY = 5
+  (SPSS_USER_DRACRM), minus those assigned before D to a campaign still running; seeded shuffle from D;
+  equal split over campaigns (remainder to the last), then over groups A–E (remainder to E); and stores
+  it in DSSB_APP (almanac_distribution_days / _plan). Every later run of D reads that stored plan, since
+  SC_1_120 holds other users by then. Returns counts and the campaigns to write, never an IIN.
 - `choose_path` — no campaigns → `notify_no_campaigns`; no users → `notify_no_users`; `dry_run` →
-  `report_dry_run` (counts and a masked sample, nothing written); else `write_campaign`.
-- `write_campaign` — mapped, one instance per campaign: replaces D's rows of that campaign in
-  DSSB_APP.SC_local_control (A), DSSB_APP.SC_local_target (B–E), then SPSS.SC_theory_users (B–E).
+  `report_dry_run` (counts and a masked sample, nothing written); else `planned_campaigns` (the
+  campaigns of D's plan) and `write_campaign` over them.
+- `write_campaign` — mapped, one instance per campaign of the plan: replaces D's rows of that campaign
+  with the stored plan in DSSB_APP.SC_local_control (A), DSSB_APP.SC_local_target (B–E), then
+  SPSS.SC_theory_users (B–E).
 - `report_success` — Slack summary: users per campaign and group, tables written.
 
-**Clearing**: any task can be cleared. A rerun of D (or one cleared `write_campaign` instance) replaces
-D's rows for its campaign in all three tables; if a try died between the DSSB and SPSS writes, the rerun
-makes both consistent. The plan is recomputed, identically, from D.
+**Clearing**: any task can be cleared, in any order, days later. A rerun of D (or one cleared
+`write_campaign` instance) replaces D's rows for its campaign in all three tables with D's stored plan;
+if a try died between the DSSB and SPSS writes, the rerun makes both consistent. A dry run stores
+nothing (or reports the stored plan if D was planned before).
 
 **Privacy**: no IIN in XCom, logs or Slack (counts, campaign ids, masked samples only).
 **Manual runs**: see docs/softcollection.md for restricting them to admins.
@@ -56,9 +61,18 @@ def softcollection_daily_distribution():
     def build_plan(campaigns: list[dict]) -> dict:
         return tasks.build_plan(get_current_context(), campaigns)
 
+    @task
+    def planned_campaigns(summary: dict) -> list[dict]:
+        return summary["campaigns_to_write"]
+
     @task.branch
     def choose_path(summary: dict) -> str:
-        return tasks.choose_path(summary)
+        return {
+            tasks.Path.NO_CAMPAIGNS: "notify_no_campaigns",
+            tasks.Path.NO_USERS: "notify_no_users",
+            tasks.Path.DRY_RUN: "report_dry_run",
+            tasks.Path.WRITE: "planned_campaigns",
+        }[tasks.choose_path(summary)]
 
     @task
     def notify_no_campaigns() -> str:
@@ -85,8 +99,9 @@ def softcollection_daily_distribution():
     campaigns = find_active_campaigns()
     provision_tables(TABLES) >> campaigns
     summary = build_plan(campaigns)
-    written = write_campaign.expand(campaign=campaigns)
-    choose_path(summary) >> [notify_no_campaigns(), notify_no_users(), report_dry_run(summary), written]
+    to_write = planned_campaigns(summary)
+    written = write_campaign.expand(campaign=to_write)
+    choose_path(summary) >> [notify_no_campaigns(), notify_no_users(), report_dry_run(summary), to_write]
     report_success(written)
 
 

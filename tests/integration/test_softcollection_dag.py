@@ -23,6 +23,7 @@ IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 def sc(warehouse):
     with warehouse.connect() as conn:
         generate(conn, eligible=1000, others=300)
+        conn.execute("TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan")
     return warehouse
 
 
@@ -147,3 +148,59 @@ def test_dry_run_writes_nothing_and_reports_the_plan(sc, airflow_runner):
     plan = airflow_runner.xcom(DAG_ID, result.run_id, "report_dry_run")
     assert plan["users_to_distribute"] == 1000
     assert plan["per_campaign"]["SC00000001"] == {"A": 66, "B": 66, "C": 66, "D": 66, "E": 69}
+
+
+def _counters_move_on(sc, seed: int, n: int = 400) -> None:
+    """SC_1_120 is a counter without a date: the next day it lists other people."""
+    with sc.connect() as conn:
+        conn.execute("DELETE FROM spss_user_dracrm.sc_1_120")
+        conn.execute("INSERT INTO spss_user_dracrm.sc_1_120 SELECT unnest(%s::text[]), 5", (synthetic_iins(n, seed),))
+
+
+def day_rows(sc, day):
+    return {t: sc.query(f"SELECT * FROM {t} WHERE date_start = %s ORDER BY iin, theory_id", (day,)) for t in TABLES}
+
+
+def test_a_rerun_of_an_old_day_after_the_counters_moved_on_writes_that_days_first_plan(sc, airflow_runner):
+    day1, day2 = RUN - dt.timedelta(days=1), RUN
+    first = airflow_runner.run(DAG_ID, logical_date=day1)
+    assert first.state == "success"
+    d1 = day_rows(sc, D - dt.timedelta(days=1))
+    assert sum(len(rows) for rows in d1.values()) > 0
+
+    _counters_move_on(sc, seed=101)
+    second = airflow_runner.run(DAG_ID, logical_date=day2)
+    assert second.state == "success"
+    d2 = day_rows(sc, D)
+
+    _counters_move_on(sc, seed=202)
+    again = airflow_runner.run(DAG_ID, logical_date=day1)  # a new run of day 1, days later
+    assert again.state == "success"
+    resumed = airflow_runner.clear_and_resume(DAG_ID, second.run_id, ["write_campaign"], map_index=1)
+    assert resumed.state == "success", resumed.task_states
+
+    assert day_rows(sc, D - dt.timedelta(days=1)) == d1  # the same people, rows and INSERT_DATETIME
+    assert day_rows(sc, D) == d2
+    twice = sc.query(
+        "SELECT iin FROM (SELECT iin FROM dssb_app.sc_local_control UNION ALL SELECT iin FROM dssb_app.sc_local_target)"
+        " x GROUP BY iin HAVING count(*) > 1"
+    )
+    assert twice == []
+    summary = airflow_runner.xcom(DAG_ID, again.run_id, "build_plan")
+    assert summary["planned_by"] == first.run_id
+
+
+def test_a_dry_run_of_a_planned_day_reports_the_stored_plan_and_stores_nothing(sc, airflow_runner):
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    before = table_rows(sc)
+    _counters_move_on(sc, seed=303)
+    result = airflow_runner.run(DAG_ID, logical_date=RUN, conf={"dry_run": True})
+    plan = airflow_runner.xcom(DAG_ID, result.run_id, "report_dry_run")
+    assert plan["users_to_distribute"] == 1000  # D's stored plan, not today's 400 counters
+    assert table_rows(sc) == before
+    tomorrow = RUN + dt.timedelta(days=1)
+    dry = airflow_runner.run(DAG_ID, logical_date=tomorrow, conf={"dry_run": True})
+    assert airflow_runner.xcom(DAG_ID, dry.run_id, "report_dry_run")["users_to_distribute"] == 400
+    assert sc.query(
+        "SELECT count(*) FROM dssb_app.almanac_distribution_days WHERE run_date = %s", (D + dt.timedelta(days=1),)
+    ) == [(0,)]

@@ -108,11 +108,53 @@ def already_assigned_iins(run_date: dt.date) -> sa.CompoundSelect:
     )
 
 
+PLAN_COLUMNS = ("run_date", "iin", "campaign_id", "theory_id", "date_end")
+
+
+def lock_plan_days() -> sa.TextClause:
+    """Serialise planners: the same statement on Oracle and Postgres, held until the transaction ends."""
+    return sa.text("LOCK TABLE dssb_app.almanac_distribution_days IN EXCLUSIVE MODE")
+
+
+def stored_plan(run_date: dt.date) -> sa.Select:
+    """Users per (campaign, group THEORY_ID, DATE_END) in D's stored plan."""
+    p = plan_rows.c
+    return (
+        sa.select(p.campaign_id, p.theory_id, p.date_end, sa.func.count())
+        .where(p.run_date == run_date)
+        .group_by(p.campaign_id, p.theory_id, p.date_end)
+        .order_by(p.campaign_id, p.theory_id)
+    )
+
+
+def planned_at(run_date: dt.date) -> sa.Select:
+    """When D was planned: the INSERT_DATETIME of every row written for D (raises if D has no plan)."""
+    return sa.select(plan_days.c.planned_at).where(plan_days.c.run_date == run_date)
+
+
+def plan_rows_of(run_date: dt.date, theory_ids: Sequence[str], stamp: dt.datetime) -> sa.Select:
+    """D's planned rows for these group THEORY_IDs, shaped as assignment rows (ASSIGNMENT_COLUMNS)."""
+    p = plan_rows.c
+    return sa.select(p.iin, p.theory_id, p.run_date, p.date_end, sa.literal(stamp, sa.DateTime)).where(
+        p.run_date == run_date, p.theory_id.in_(list(theory_ids))
+    )
+
+
+def copy_plan_into(table: sa.Table, run_date: dt.date, theory_ids: Sequence[str], stamp: dt.datetime) -> sa.Insert:
+    """INSERT … SELECT of D's planned rows into an assignment table in the same database (DSSB_APP)."""
+    return sa.insert(table).from_select(list(ASSIGNMENT_COLUMNS), plan_rows_of(run_date, theory_ids, stamp))
+
+
+def plan_group_counts(run_date: dt.date, campaign_id: str) -> sa.Select:
+    """(group THEORY_ID, users) of one campaign in D's stored plan."""
+    p = plan_rows.c
+    return (
+        sa.select(p.theory_id, sa.func.count())
+        .where(p.run_date == run_date, p.campaign_id == campaign_id)
+        .group_by(p.theory_id)
+    )
+
+
 def delete_campaign_day(table: sa.Table, theory_ids: Sequence[str], run_date: dt.date) -> sa.Delete:
     """D's rows of one campaign's group THEORY_IDs: what a rerun replaces."""
     return sa.delete(table).where(table.c.date_start == run_date, table.c.theory_id.in_(list(theory_ids)))
-
-
-def insert_assignments(table: sa.Table) -> sa.Insert:
-    """Executed with a list of parameter dicts: executemany (array binds on Oracle)."""
-    return sa.insert(table)

@@ -1,5 +1,12 @@
 """What the ``softcollection_daily_distribution`` DAG calls.
 
+The plan of run date D is decided once and kept. SC_1_120 is a counter without a date: by the next day it
+holds other users, so planning D again later would place other people, some already placed on D+1.
+``build_plan`` therefore stores D's first plan in almanac's own tables in DSSB_APP (one row per IIN placed,
+and one per day planned, even when nobody was left), and every mapped writer of D, and every later rerun
+of D, writes exactly that plan. Writers copy the plan into DSSB_APP's assignment tables with one
+``INSERT … SELECT`` each, and into SPSS (another database) in bulk.
+
 IINs never leave the databases and this process' memory: XCom, logs and Slack carry counts, campaign ids
 and masked samples only. Database errors are re-raised with their text redacted, since a driver's
 message can quote a row.
@@ -8,8 +15,9 @@ message can quote a row.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +33,7 @@ from almanac.softcollection.transform import (
     CONTROL_GROUP,
     GROUPS,
     CampaignPlan,
+    PlanDecision,
     build_distribution_plan,
     group_theory_id,
 )
@@ -43,11 +52,12 @@ def redacted_errors(stage: str) -> Iterator[None]:
 
 
 def run_date(context: Mapping[str, Any]) -> dt.date:
-    """D = the run's data_interval_end date in Asia/Almaty (DESIGN.md §3)."""
+    """D = the run's data_interval_end date in Asia/Almaty (``run_after`` for runs without one)."""
     return business_date(context, tz="Asia/Almaty")
 
 
 def find_active_campaigns(context: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Campaigns running on D, from DSSB_APP (used to plan D when it has no stored plan yet)."""
     day = run_date(context)
     with redacted_errors("find_active_campaigns"), engine_for(SOFTCOLLECTION_DSSB).connect() as conn:
         rows = conn.execute(st.active_campaigns(day)).all()
@@ -62,8 +72,7 @@ def find_active_campaigns(context: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def compute_plan(day: dt.date, campaigns: Sequence[Mapping[str, str]]) -> tuple[list[CampaignPlan], int, int]:
-    """(plans, eligible IINs, already assigned and left out). Deterministic for D: every mapped
-    instance recomputes it instead of passing IINs through XCom."""
+    """(plans, eligible IINs, already assigned and left out), from the live sources."""
     with redacted_errors("build_plan"):
         with engine_for(SOFTCOLLECTION_SPSS).connect() as conn:
             eligible = {r[0] for r in conn.execute(st.eligible_iins())}
@@ -75,100 +84,120 @@ def compute_plan(day: dt.date, campaigns: Sequence[Mapping[str, str]]) -> tuple[
 
 
 def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    """Counts of the plan for D (and, with dry_run, a masked sample in the log)."""
+    """D's plan: the stored one if D was planned before, else a new one from the live sources, stored in the
+    same transaction (a dry run stores nothing). Returns counts and the campaigns to write, never an IIN."""
     day = run_date(context)
-    plans, eligible, already = compute_plan(day, campaigns) if campaigns else ([], 0, 0)
-    summary = {
-        "run_date": day.isoformat(),
-        "campaigns": len(campaigns),
-        "eligible_users": eligible,
-        "already_assigned": already,
-        "users_to_distribute": sum(p.total for p in plans),
-        "per_campaign": {p.theory_id: p.counts() for p in plans},
-        "dry_run": bool(context["params"].get("dry_run")),
-    }
+    dry_run = bool(context["params"].get("dry_run"))
+    with redacted_errors("build_plan"), engine_for(SOFTCOLLECTION_DSSB).begin() as conn:
+        conn.execute(st.lock_plan_days())  # one planner per database at a time: D is planned once
+        decision = load_plan(conn, day)
+        if decision is None:
+            decision = new_plan(context, day, campaigns)
+            if not dry_run:
+                store_plan(conn, decision)
+        elif dry_run:
+            log.info("dry run: %s was planned before (%s); reporting the stored plan", day, decision.run_id)
+    summary = decision.summary(dry_run)
     log.info(
-        "plan for %s: %d eligible (COUNT_DAY = 5), %d already in an active campaign, %d to distribute over %d campaign(s)",
+        "plan for %s (%s): %d eligible (COUNT_DAY = 5), %d already in an active campaign, %d to distribute over %d"
+        " campaign(s)",
         day,
-        eligible,
-        already,
-        summary["users_to_distribute"],
-        len(plans),
+        "stored" if decision.stored else "new",
+        decision.eligible_users,
+        decision.already_assigned,
+        decision.users_distributed,
+        decision.campaigns,
     )
-    for plan in plans:
-        log.info("  %s: %s", plan.theory_id, plan.counts())
-        if summary["dry_run"]:
+    for theory_id, counts in summary["per_campaign"].items():
+        log.info("  %s: %s", theory_id, counts)
+    if dry_run:
+        for plan in decision.plans:
             sample = {g: [mask_identifier(i) for i in plan.groups[g][:2]] for g in GROUPS}
             log.info("  %s masked sample: %s", plan.theory_id, sample)
-    return summary
+    return {**summary, "campaigns_to_write": decision.campaign_list()}
 
 
-def choose_path(summary: Mapping[str, Any]) -> str:
+def new_plan(context: Mapping[str, Any], day: dt.date, campaigns: Sequence[Mapping[str, str]]) -> PlanDecision:
+    plans, eligible, already = compute_plan(day, campaigns) if campaigns else ([], 0, 0)
+    ends = {c["theory_id"]: dt.date.fromisoformat(c["end_date"]) for c in campaigns}
+    return PlanDecision(
+        run_date=day,
+        campaigns=len(campaigns),
+        eligible_users=eligible,
+        already_assigned=already,
+        planned_at=run_reference_time(context).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0),
+        run_id=context["dag_run"].run_id,
+        plans=plans,
+        end_dates=ends,
+        stored=False,
+    )
+
+
+def store_plan(conn: sa.Connection, decision: PlanDecision) -> None:
+    conn.execute(sa.insert(st.plan_days).values(**decision.day_row()))
+    bulk_insert(conn, st.plan_rows, st.PLAN_COLUMNS, decision.plan_rows())
+
+
+def load_plan(conn: sa.Connection, day: dt.date) -> PlanDecision | None:
+    """D's stored plan (None when D was never planned)."""
+    row = conn.execute(sa.select(st.plan_days).where(st.plan_days.c.run_date == day)).mappings().first()
+    if row is None:
+        return None
+    return PlanDecision.from_rows(row, conn.execute(st.stored_plan(day)).all())
+
+
+class Path(enum.Enum):
+    """What a run of D does after planning; the DAG file maps each to its task."""
+
+    NO_CAMPAIGNS = "no active campaigns"
+    NO_USERS = "no eligible users left to distribute"
+    DRY_RUN = "dry run: report the plan, write nothing"
+    WRITE = "write the plan"
+
+
+def choose_path(summary: Mapping[str, Any]) -> Path:
     if not summary["campaigns"]:
-        return "notify_no_campaigns"
+        return Path.NO_CAMPAIGNS
     if not summary["users_to_distribute"]:
-        return "notify_no_users"
+        return Path.NO_USERS
     if summary["dry_run"]:
-        return "report_dry_run"
-    return "write_campaign"
+        return Path.DRY_RUN
+    return Path.WRITE
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """COPY on Postgres (inside the same transaction), executemany with array binds elsewhere (Oracle)."""
-    if not rows:
-        return
     if conn.dialect.name == "postgresql":
         with conn.connection.dbapi_connection.cursor() as cur:
-            copy_rows(
-                cur,
-                f"{table.schema}.{table.name}",
-                st.ASSIGNMENT_COLUMNS,
-                ([r[c] for c in st.ASSIGNMENT_COLUMNS] for r in rows),
-            )
-    else:
-        conn.execute(st.insert_assignments(table), rows)
-
-
-def _rows(iins: Sequence[str], theory_id: str, day: dt.date, end: dt.date, stamp: dt.datetime) -> list[dict]:
-    return [
-        {"iin": iin, "theory_id": theory_id, "date_start": day, "date_end": end, "insert_datetime": stamp}
-        for iin in iins
-    ]
+            return copy_rows(cur, f"{table.schema}.{table.name}", columns, rows)
+    batch = [dict(zip(columns, row, strict=True)) for row in rows]
+    if batch:
+        conn.execute(sa.insert(table), batch)
+    return len(batch)
 
 
 def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> dict[str, Any]:
-    """Replace D's rows of one campaign: A → DSSB_APP.SC_local_control, B–E → DSSB_APP.SC_local_target,
-    then B–E → SPSS.SC_theory_users. Each database in one transaction; DSSB first, so a crash between the
-    two is healed by the rerun, which replaces both."""
+    """Replace D's rows of one campaign with its stored plan: A → DSSB_APP.SC_local_control, B–E →
+    DSSB_APP.SC_local_target, then B–E → SPSS.SC_theory_users. Each database in one transaction; DSSB
+    first, so a crash between the two is healed by the rerun, which replaces both."""
     day = run_date(context)
     theory_id = campaign["theory_id"]
-    end = dt.date.fromisoformat(campaign["end_date"])
-    stamp = run_reference_time(context).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
-    plans, _, _ = compute_plan(day, find_campaigns_for_plan(context))
-    plan = next(p for p in plans if p.theory_id == theory_id)
     group_ids = [group_theory_id(theory_id, g) for g in GROUPS]
-    control = _rows(plan.groups[CONTROL_GROUP], group_theory_id(theory_id, CONTROL_GROUP), day, end, stamp)
-    target = [
-        row
-        for g in GROUPS
-        if g != CONTROL_GROUP
-        for row in _rows(plan.groups[g], group_theory_id(theory_id, g), day, end, stamp)
-    ]
+    control_id = group_theory_id(theory_id, CONTROL_GROUP)
     with redacted_errors("write_dssb"), engine_for(SOFTCOLLECTION_DSSB).begin() as conn:
-        for table, rows in ((st.local_control, control), (st.local_target, target)):
+        planned_at = conn.execute(st.planned_at(day)).scalar_one()
+        for table, theory_ids in ((st.local_control, [control_id]), (st.local_target, group_ids[1:])):
             conn.execute(st.delete_campaign_day(table, group_ids, day))
-            bulk_insert(conn, table, rows)
-    log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, len(control), len(target))
+            conn.execute(st.copy_plan_into(table, day, theory_ids, planned_at))
+        target = conn.execute(st.plan_rows_of(day, group_ids[1:], planned_at)).all()
+        counts = dict(conn.execute(st.plan_group_counts(day, theory_id)).all())
+    groups = {g: counts.get(group_theory_id(theory_id, g), 0) for g in GROUPS}
+    log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], len(target))
     with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as conn:
         conn.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
-        bulk_insert(conn, st.theory_users, target)
+        bulk_insert(conn, st.theory_users, st.ASSIGNMENT_COLUMNS, target)
     log.info("%s: SPSS written (target %d)", theory_id, len(target))
-    return {"theory_id": theory_id, "groups": plan.counts(), "control": len(control), "target": len(target)}
-
-
-def find_campaigns_for_plan(context: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The active campaigns as ``find_active_campaigns`` returned them (the plan needs all of them)."""
-    return context["ti"].xcom_pull(task_ids="find_active_campaigns")
+    return {"theory_id": theory_id, "groups": groups, "control": groups[CONTROL_GROUP], "target": len(target)}
 
 
 def notify_skip(context: Mapping[str, Any], reason: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 GROUPS = ("A", "B", "C", "D", "E")
 CONTROL_GROUP = "A"
@@ -64,3 +65,87 @@ def build_distribution_plan(iins: Sequence[str], theory_ids: Sequence[str], run_
             offset += group_size
         plans.append(plan)
     return plans
+
+
+@dataclass
+class PlanDecision:
+    """The plan of run date D as decided (new) or as stored: counts per campaign and group, never shown
+    with its IINs. A new plan carries its IINs in ``plans`` (for storing); a stored one only counts."""
+
+    run_date: dt.date
+    campaigns: int  # campaigns active on D when it was planned
+    eligible_users: int
+    already_assigned: int
+    planned_at: dt.datetime  # the INSERT_DATETIME of every row written for D
+    run_id: str
+    end_dates: dict[str, dt.date]  # campaign → DATE_END
+    plans: list[CampaignPlan] = field(default_factory=list)
+    stored_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # campaign → group → users
+    stored: bool = False  # read back from DSSB_APP rather than planned by this run
+
+    @property
+    def per_campaign(self) -> dict[str, dict[str, int]]:
+        """Users per group of each campaign that got at least one user (the campaigns to write)."""
+        if self.stored:
+            return self.stored_counts
+        return {p.theory_id: p.counts() for p in self.plans if p.total}
+
+    @property
+    def users_distributed(self) -> int:
+        return sum(sum(groups.values()) for groups in self.per_campaign.values())
+
+    def summary(self, dry_run: bool) -> dict[str, Any]:
+        return {
+            "run_date": self.run_date.isoformat(),
+            "campaigns": self.campaigns,
+            "eligible_users": self.eligible_users,
+            "already_assigned": self.already_assigned,
+            "users_to_distribute": self.users_distributed,
+            "per_campaign": self.per_campaign,
+            "planned_by": self.run_id,
+            "dry_run": dry_run,
+        }
+
+    def campaign_list(self) -> list[dict[str, str]]:
+        """The campaigns the mapped writers go over: those with users in the plan, by theory_id."""
+        return [{"theory_id": c, "end_date": self.end_dates[c].isoformat()} for c in sorted(self.per_campaign)]
+
+    def day_row(self) -> dict[str, Any]:
+        return {
+            "run_date": self.run_date,
+            "campaigns": self.campaigns,
+            "eligible_users": self.eligible_users,
+            "already_assigned": self.already_assigned,
+            "users_distributed": self.users_distributed,
+            "planned_at": self.planned_at,
+            "run_id": self.run_id,
+        }
+
+    def plan_rows(self) -> Iterator[tuple[Any, ...]]:
+        """(run_date, iin, campaign_id, theory_id, date_end) for every IIN placed."""
+        for plan in self.plans:
+            for group in GROUPS:
+                theory_id = group_theory_id(plan.theory_id, group)
+                for iin in plan.groups.get(group, []):
+                    yield (self.run_date, iin, plan.theory_id, theory_id, self.end_dates[plan.theory_id])
+
+    @classmethod
+    def from_rows(cls, day: Mapping[str, Any], groups: Sequence[Sequence[Any]]) -> PlanDecision:
+        """A stored plan from its day row and its (campaign_id, theory_id, date_end, users) counts."""
+        counts: dict[str, dict[str, int]] = {}
+        ends: dict[str, dt.date] = {}
+        for campaign, theory_id, date_end, users in groups:
+            group = GROUPS[int(theory_id.rsplit(".", 1)[1]) - 1]
+            counts.setdefault(campaign, dict.fromkeys(GROUPS, 0))[group] = users
+            ends[campaign] = date_end
+        return cls(
+            run_date=day["run_date"],
+            campaigns=day["campaigns"],
+            eligible_users=day["eligible_users"],
+            already_assigned=day["already_assigned"],
+            planned_at=day["planned_at"],
+            run_id=day["run_id"],
+            end_dates=ends,
+            stored_counts=counts,
+            stored=True,
+        )
