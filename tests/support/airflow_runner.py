@@ -159,9 +159,12 @@ class AirflowRunner:
 
 
 def _scheduler_dag(dag):
+    """The scheduler's view of ``dag``, as ``dag.test()`` builds it, without deadline alerts: they need
+    the triggerer, and the in-memory copy trips Airflow 3.3.2 at the run's end (see AlmanacDAG)."""
     from airflow.serialization.serialized_objects import DagSerialization
 
     scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    scheduler_dag.deadline = None
     scheduler_dag.on_success_callback = dag.on_success_callback
     scheduler_dag.on_failure_callback = dag.on_failure_callback
     return scheduler_dag

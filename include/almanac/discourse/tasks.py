@@ -341,6 +341,9 @@ def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     if status["last_refresh_date"] and day < status["last_refresh_date"]:
         log.warning("%s", stale_refresh(day, status["last_refresh_date"]))
         return []
+    if is_trimester_start(day):  # only when an operator clears this skipped task: the reset owns the day
+        log.warning("%s is a trimester start: the full reset owns this day, nothing to refresh", day)
+        return []
     trimester = Trimester.containing(day)
     since = status["last_refresh_date"] or trimester.start
     start = max(since, trimester.start)
@@ -368,16 +371,34 @@ def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def outdated_delta(
+    item: Mapping[str, Any], live_version_id: int | None, last_refresh_date: dt.date | None
+) -> str | None:
+    """Why a planned delta must not be merged any more (None when it still must): a reset published another
+    version since it was planned, or a newer refresh already covers its day (an old mapped instance cleared)."""
+    if live_version_id != item["version_id"]:
+        return f"version {item['version_id']} is no longer live (version {live_version_id} is)"
+    if last_refresh_date and dt.date.fromisoformat(item["end_date"]) < last_refresh_date:
+        return f"the live data is already refreshed up to {last_refresh_date}"
+    return None
+
+
 def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
     """#103 for one course and the delta window, merged on the natural key (no double counting)."""
-    if item["start_date"] >= item["end_date"]:
-        log.info("%s: nothing new to fetch (already refreshed up to %s)", item["name"], item["end_date"])
+    status = _status()
+    outdated = outdated_delta(item, status["live_version_id"], status["last_refresh_date"])
+    if outdated or item["start_date"] >= item["end_date"]:
+        log.info("%s: nothing to fetch (%s)", item["name"], outdated or f"already refreshed up to {item['end_date']}")
         return {"category_id": item["category_id"], "fetched": 0, "new": 0}
     actions = DataExplorerClient().run(
         "user_actions",
         {"category_id": item["category_id"], "start_date": item["start_date"], "end_date": item["end_date"]},
     )
     with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        outdated = outdated_delta(item, *cur.execute(read_sql(PACKAGE, "lock_status.sql")).fetchone())
+        if outdated:  # a reset or a newer refresh finished while this one fetched
+            log.info("%s: fetched delta dropped (%s)", item["name"], outdated)
+            return {"category_id": item["category_id"], "fetched": len(actions), "new": 0}
         cur.execute("CREATE TEMP TABLE delta_actions (LIKE discourse.v_user_actions) ON COMMIT DROP")
         copy_rows(
             cur,
@@ -390,6 +411,9 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
         ).rowcount
     log.info("%s: %d actions fetched, %d new", item["name"], len(actions), new)
     return {"category_id": item["category_id"], "fetched": len(actions), "new": new}
+
+
+TRIMESTER_START = "nothing to do: a trimester start day belongs to the full reset"
 
 
 def stale_refresh(day: dt.date, last_refresh_date: dt.date) -> str:
@@ -412,14 +436,15 @@ def recompute_trimester(context: Mapping[str, Any], planned: list[Mapping[str, A
     trimester = Trimester.containing(day)
     with transaction(DISCOURSE_DB) as conn:
         version_id, last_refresh_date = conn.execute(read_sql(PACKAGE, "lock_status.sql")).fetchone()
-        if last_refresh_date and day < last_refresh_date:
+        reason = None
+        if is_trimester_start(day):  # only when an operator clears this skipped task
+            reason = TRIMESTER_START
+        elif last_refresh_date and day < last_refresh_date:
             reason = stale_refresh(day, last_refresh_date)
+        if reason:
             log.warning("%s", reason)
-            return {
-                "trimester_id": trimester.id,
-                "last_refresh_date": last_refresh_date.isoformat(),
-                "nothing_to_do": reason,
-            }
+            kept = last_refresh_date.isoformat() if last_refresh_date else None
+            return {"trimester_id": trimester.id, "last_refresh_date": kept, "nothing_to_do": reason}
         if planned and planned[0]["version_id"] != version_id:
             raise AirflowFailException(
                 f"version {version_id} was published while this refresh fetched into version "
