@@ -187,3 +187,32 @@ def test_the_plugin_appears_in_the_ui_navigation(api, token):
 
 def _log_tail(path: Path) -> str:
     return path.read_text()[-3000:] if path.exists() else ""
+
+
+def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehouse, monkeypatch):
+    """Schemas but no domain table (no DAG has run yet): every domain answers, with the missing tables."""
+    from almanac import connections
+    from almanac import warehouse as layout
+    from almanac.demo.embedded import connection_env
+    from almanac.status.freshness import PROBES, read_freshness
+    from almanac.status.report import domain_status
+
+    empty = f"{warehouse.dbname}_empty"
+    warehouse.pg.create_database(empty, drop_existing=True)
+    try:
+        with warehouse.pg.connect(empty) as conn:
+            for schema in layout.SCHEMAS:
+                conn.execute(f"CREATE SCHEMA {schema}")
+        for key, value in connection_env(warehouse.pg, empty).items():
+            monkeypatch.setenv(key, value)
+        for probe in PROBES:
+            found = read_freshness(probe)
+            assert found.reachable, (probe.domain, found.error)
+            assert found.missing_tables, probe.domain
+            assert all(v in (None, False) for v in found.values.values()), found.values
+            entry = domain_status(probe.domain, {}, found)
+            assert entry["status"] == "no_data"
+            assert "tables not created yet" in entry["reason"]
+        assert {p.conn_id for p in PROBES} <= set(connections.WAREHOUSE_CONN_IDS)
+    finally:
+        warehouse.pg.drop_database(empty)
