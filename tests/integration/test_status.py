@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 from almanac.demo.discourse_fake_server import FakeDiscourse
-from tests.support.api_server import ApiServer
+from tests.support import browser as chromium_support
+from tests.support.api_server import PASSWORD, USERNAME, ApiServer
 
 pytestmark = pytest.mark.integration
 
@@ -185,8 +185,56 @@ def test_the_plugin_appears_in_the_ui_navigation(api, token):
     ).items()
 
 
-def _log_tail(path: Path) -> str:
-    return path.read_text()[-3000:] if path.exists() else ""
+@pytest.fixture
+def browser(tmp_path):
+    reason = chromium_support.missing()
+    if reason:
+        pytest.fail(reason)
+    driver = chromium_support.chromium(tmp_path / "profile")
+    yield driver
+    driver.quit()
+
+
+def test_in_a_real_browser_the_page_opens_from_the_ui_navigation_after_login(api, browser, failed_reset, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    started = time.perf_counter()
+    browser.get(api.url + "/")  # → the SimpleAuthManager login form
+    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys(USERNAME)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "a[href$='plugin/almanac-status']"))).click()
+    frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='almanac status']")))
+    browser.switch_to.frame(frame)
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr.domain"))
+    colours = {row.get_attribute("data-domain"): row.get_attribute("data-colour") for row in rows}
+    assert set(colours) == DOMAINS
+    assert set(colours.values()) <= {"green", "amber", "red"}
+    assert colours["discourse"] == "red"
+    flag = browser.find_element(By.ID, "reset-flag").text
+    assert "Trimester reset failed: users are served the previous data." in flag
+    assert failed_reset["reason"] in flag
+    browser.switch_to.default_content()
+    screenshot = tmp_path / "status-page.png"
+    browser.save_screenshot(str(screenshot))
+    print(f"\nlogin → nav → status page in {time.perf_counter() - started:.1f} s; screenshot {screenshot}")
+
+    # A DAG's link moves the UI itself to the grid (no Airflow UI nested inside the frame).
+    browser.switch_to.frame(frame)
+    browser.find_element(By.CSS_SELECTOR, "a.grid-link[href='../dags/discourse_trimester_reset']").click()
+    browser.switch_to.default_content()
+    wait.until(lambda d: d.current_url == f"{api.url}/dags/discourse_trimester_reset")
+
+
+def test_in_a_real_browser_the_page_is_refused_when_logged_out(api, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(api.url + "/almanac/status")
+    assert "Not authenticated" in browser.find_element(By.TAG_NAME, "body").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "tr.domain")
 
 
 def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehouse, monkeypatch):

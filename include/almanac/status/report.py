@@ -49,6 +49,11 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def readable(value: dt.datetime) -> str:
+    """A moment as people read it in a reason: ``2026-03-10 03:15 UTC``."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; Airflow stores UTC."""
     if value is not None and value.tzinfo is None:
@@ -138,7 +143,7 @@ def dag_status(
     elif last_run is not None and last_run["state"] == "failed":
         status, reason = "failed", f"latest run {last_run['run_id']} failed"
     elif stale:
-        status, reason = "late", f"the run due at {_iso(due)} has not succeeded"
+        status, reason = "late", f"the run due at {readable(due)} has not succeeded"
     elif last_success is None:
         status, reason = "never_run", "no successful run yet"
     else:
