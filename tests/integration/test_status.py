@@ -12,9 +12,11 @@ import datetime as dt
 import json
 import socket
 import time
+import urllib.request
 
 import pytest
 
+from almanac.demo.discourse_fake_server import API_KEY as FAKE_DISCOURSE_KEY
 from almanac.demo.discourse_fake_server import FakeDiscourse
 from tests.support import browser as chromium_support
 from tests.support.api_server import PASSWORD, USERNAME, ApiServer
@@ -41,7 +43,7 @@ def failed_reset(warehouse, airflow_runner, _slack_receiver):
             conn.execute("TRUNCATE discourse.versions CASCADE")
             conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
         assert airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 3, 30, tzinfo=dt.UTC)).state == "success"
-        server.fail(103, "500", category_id=11)
+        _post(f"{server.url}/_fake/fail?query_id=103&mode=500&category_id=11")  # as on a running `make run`
         # a manual rerun of the same reset day (another logical date keeps the good run on record)
         result = airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC))
     server.stop()
@@ -49,6 +51,12 @@ def failed_reset(warehouse, airflow_runner, _slack_receiver):
     (reason,) = warehouse.query("SELECT reset_failure_reason FROM discourse.system_status")[0]
     assert "HTTP 500" in reason
     return {"run_id": result.run_id, "reason": reason}
+
+
+def _post(url: str) -> dict:
+    request = urllib.request.Request(url, method="POST", headers={"Api-Key": FAKE_DISCOURSE_KEY})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
 
 
 @pytest.fixture(scope="module")
