@@ -22,6 +22,21 @@ from typing import Any
 USERNAME = PASSWORD = "admin"
 
 
+def sync_dags_to_metadata() -> None:
+    """Parse dags/ into the session's metadata DB, as the dag-processor would (the server only reads it)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    for bundle in manager.get_all_dag_bundles():
+        bundle.initialize()
+        dagbag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        if dagbag.import_errors:
+            raise RuntimeError(f"DAG import errors: {dagbag.import_errors}")
+        sync_bag_to_db(dagbag, bundle.name, bundle.version)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
