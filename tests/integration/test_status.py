@@ -272,3 +272,27 @@ def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehous
         assert {p.conn_id for p in PROBES} <= set(connections.WAREHOUSE_CONN_IDS)
     finally:
         warehouse.pg.drop_database(empty)
+
+
+def test_a_failed_first_reset_on_a_fresh_install_still_raises_the_flag(api, token, warehouse, airflow_runner):
+    """No previous version to restore (the very first reset fails): readers have nothing, and the
+    frontend must still learn that the reset failed and why."""
+    server = FakeDiscourse(courses=2, users=10, start=dt.date(2025, 9, 1), horizon=dt.date(2026, 1, 3)).start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(server.connection()))
+            mp.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+            with warehouse.connect() as conn:
+                conn.execute("TRUNCATE discourse.versions CASCADE")
+                conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+            _post(f"{server.url}/_fake/fail?query_id=108&mode=500")
+            result = airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC))
+    finally:
+        server.stop()
+    assert result.state == "failed"
+    assert result.task_states["restore_previous_state"] == "success", result.task_states
+    status, body = api.request("GET", "/almanac/api/system-status", token=token)
+    assert status == 200
+    assert body["reset_failed"] is True
+    assert "query #108" in body["failure_reason"]
+    assert body["domains"]["discourse"]["freshness"]["live_version_id"] is None
