@@ -72,6 +72,8 @@ def api(failed_reset, warehouse, tmp_path_factory):
     print(f"\napi-server healthy after {server.startup_seconds:.1f} s")
     yield server
     server.stop()
+    with create_session() as session:
+        session.query(Connection).filter_by(conn_id=SWITCHABLE_CONN).delete()
 
 
 def _warehouse_conn(warehouse) -> dict:
