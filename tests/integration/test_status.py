@@ -298,3 +298,5 @@ def test_a_failed_first_reset_on_a_fresh_install_still_raises_the_flag(api, toke
     assert body["reset_failed"] is True
     assert "query #108" in body["failure_reason"]
     assert body["domains"]["discourse"]["freshness"]["live_version_id"] is None
+    status, html = api.request("GET", "/almanac/status", token=token)
+    assert "Trimester reset failed: no data has been published yet." in html
