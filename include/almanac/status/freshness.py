@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from almanac import connections
+from almanac.db import SQLALCHEMY_DRIVERS
 from almanac.notify import one_line_error, redact
 from almanac.softcollection import statements as softcollection_tables
 
@@ -49,8 +50,6 @@ STATEMENT_TIMEOUT_MS = 1500
 #: libpq rounds connect_timeout below 2 s up to 2 s.
 CONNECT_TIMEOUT_SECONDS = 2
 POOL_SIZE = 10
-
-DIALECTS = {"oracle": "oracle+oracledb://", "postgres": "postgresql+psycopg://"}
 
 
 @dataclass
@@ -195,7 +194,7 @@ def read_freshness(probe: Probe) -> Freshness:
     started = time.perf_counter()
     try:
         conn_type, dbapi = _open_dbapi_connection(probe.conn_id)
-        engine = sa.create_engine(DIALECTS[conn_type], creator=lambda: dbapi, poolclass=NullPool)
+        engine = sa.create_engine(SQLALCHEMY_DRIVERS[conn_type], creator=lambda: dbapi, poolclass=NullPool)
         with engine.connect() as conn:
             reader = _Reader(conn)
             values = probe.read(reader)
