@@ -8,6 +8,7 @@ domain answered as ``unknown`` while the others still answer, and the page in a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -30,23 +31,31 @@ DOMAINS = {"discourse", "learning", "softcollection", "productivity", "tutoring"
 SWITCHABLE_CONN = "tutoring_db"
 
 
+@contextlib.contextmanager
+def fresh_forum(warehouse, **fake):
+    """A fake Discourse the DAGs talk to, and the discourse tables as on a fresh install."""
+    server = FakeDiscourse(**fake).start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(server.connection()))
+            mp.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
+            with warehouse.connect() as conn:
+                conn.execute("TRUNCATE discourse.versions CASCADE")
+                conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+            yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module")
 def failed_reset(warehouse, airflow_runner, _slack_receiver):
     """A good trimester reset, then one that fails on one course (HTTP 500): users keep the first."""
-    server = FakeDiscourse(
-        courses=3, users=30, start=dt.date(2025, 5, 1), horizon=dt.date(2026, 1, 5), actions_per_course_day=2
-    ).start()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(server.connection()))
-        mp.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
-        with warehouse.connect() as conn:
-            conn.execute("TRUNCATE discourse.versions CASCADE")
-            conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+    forum = {"courses": 3, "users": 30, "start": dt.date(2025, 5, 1), "horizon": dt.date(2026, 1, 5)}
+    with fresh_forum(warehouse, **forum, actions_per_course_day=2) as server:
         assert airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 3, 30, tzinfo=dt.UTC)).state == "success"
         _post(f"{server.url}/_fake/fail?query_id=103&mode=500&category_id=11")  # as on a running `make run`
         # a manual rerun of the same reset day (another logical date keeps the good run on record)
         result = airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC))
-    server.stop()
     assert result.state == "failed"
     (reason,) = warehouse.query("SELECT reset_failure_reason FROM discourse.system_status")[0]
     assert "HTTP 500" in reason
@@ -248,9 +257,9 @@ def test_in_a_real_browser_the_page_is_refused_when_logged_out(api, browser):
 
 
 def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehouse, monkeypatch):
-    """Schemas but no domain table (no DAG has run yet): every domain answers, with the missing tables."""
-    from almanac import connections
-    from almanac import warehouse as layout
+    """Only the source systems' tables, none of almanac's (no DAG has run yet): every domain answers
+    "no data", naming the tables its DAGs will create, instead of failing."""
+    from almanac.demo import warehouse as layout
     from almanac.demo.embedded import connection_env
     from almanac.status.freshness import PROBES, read_freshness
     from almanac.status.report import domain_status
@@ -259,19 +268,20 @@ def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehous
     warehouse.pg.create_database(empty, drop_existing=True)
     try:
         with warehouse.pg.connect(empty) as conn:
-            for schema in layout.SCHEMAS:
-                conn.execute(f"CREATE SCHEMA {schema}")
+            layout.create_source_tables(conn)
         for key, value in connection_env(warehouse.pg, empty).items():
             monkeypatch.setenv(key, value)
+        missing = {}
         for probe in PROBES:
             found = read_freshness(probe)
             assert found.reachable, (probe.domain, found.error)
-            assert found.missing_tables, probe.domain
             assert all(v in (None, False) for v in found.values.values()), found.values
             entry = domain_status(probe.domain, {}, found)
             assert entry["status"] == "no_data"
-            assert "tables not created yet" in entry["reason"]
-        assert {p.conn_id for p in PROBES} <= set(connections.WAREHOUSE_CONN_IDS)
+            missing[probe.domain] = found.missing_tables
+        assert "discourse.system_status" in missing["discourse"]
+        assert missing["learning"] == ["learning.snapshot_runs", "learning.adaptive_recommendations"]
+        assert missing["softcollection"] == []  # the bank's own tables, empty on a fresh install
     finally:
         warehouse.pg.drop_database(empty)
 
@@ -279,18 +289,9 @@ def test_a_fresh_install_without_tables_says_no_data_instead_of_failing(warehous
 def test_a_failed_first_reset_on_a_fresh_install_still_raises_the_flag(api, token, warehouse, airflow_runner):
     """No previous version to restore (the very first reset fails): readers have nothing, and the
     frontend must still learn that the reset failed and why."""
-    server = FakeDiscourse(courses=2, users=10, start=dt.date(2025, 9, 1), horizon=dt.date(2026, 1, 3)).start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(server.connection()))
-            mp.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
-            with warehouse.connect() as conn:
-                conn.execute("TRUNCATE discourse.versions CASCADE")
-                conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
-            _post(f"{server.url}/_fake/fail?query_id=108&mode=500")
-            result = airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC))
-    finally:
-        server.stop()
+    with fresh_forum(warehouse, courses=2, users=10, start=dt.date(2025, 9, 1), horizon=dt.date(2026, 1, 3)) as server:
+        _post(f"{server.url}/_fake/fail?query_id=108&mode=500")
+        result = airflow_runner.run(RESET, logical_date=dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC))
     assert result.state == "failed"
     assert result.task_states["restore_previous_state"] == "success", result.task_states
     status, body = api.request("GET", "/almanac/api/system-status", token=token)
