@@ -113,6 +113,13 @@ def test_domain_status_takes_the_worst_of_its_dags_and_its_database():
     down = domain_status("tutoring", fresh_dags(), Freshness(False, error="tutoring_db: OperationalError: timeout"))
     assert (down["status"], down["colour"], down["freshness"]) == ("unknown", "red", None)
     assert down["reason"].startswith("database unreachable: tutoring_db")
+    failed_run = run(at(2026, 3, 10, 2, 0), state="failed")
+    failed_dag = {
+        "tutoring_daily_metrics": dag_status("tutoring_daily_metrics", at(2026, 3, 10, 12, 0), SPEC, None, failed_run)
+    }
+    down_and_failed = domain_status("tutoring", failed_dag, Freshness(False, error="tutoring_db: timeout"))
+    assert down_and_failed["status"] == "unknown"  # what the API promises for an unreachable database
+    assert "latest run scheduled__x failed" in down_and_failed["reason"]
 
     empty = domain_status(
         "tutoring",

@@ -5,12 +5,13 @@ domain's own tables) and a stale flag (the DAG's schedule), plus the discourse r
 from an Airflow metadata session. It never returns a personal identifier: run ids, dates, counts of
 nothing, and reasons that pass through :func:`almanac.notify.redact`.
 
-Statuses, worst first (the domain takes the worst of its DAGs and its database):
+Statuses, worst first (the domain takes the worst of its DAGs and its database; ``unknown`` comes
+first because while the database does not answer nothing else about the data can be told):
 
 | status | colour | meaning |
 |---|---|---|
-| ``failed`` | red | the DAG's latest run failed, or the discourse trimester reset failed (users see old data) |
 | ``unknown`` | red | the domain's database did not answer (the reason says why) |
+| ``failed`` | red | the DAG's latest run failed, or the discourse trimester reset failed (users see old data) |
 | ``late`` | amber | a scheduled run is due (schedule + grace) and has not succeeded: see :mod:`.schedule` |
 | ``never_run`` | amber | the DAG has never succeeded (and nothing was due yet), or Airflow has not parsed it |
 | ``no_data`` | amber | the DAGs are fine but the domain's tables hold nothing yet |
@@ -34,7 +35,7 @@ DOMAIN_DAGS = {
     "productivity": ("productivity_recalculation",),
     "tutoring": ("tutoring_daily_metrics",),
 }
-SEVERITY = ("fresh", "no_data", "never_run", "late", "unknown", "failed")
+SEVERITY = ("fresh", "no_data", "never_run", "late", "failed", "unknown")
 COLOUR = {
     "fresh": "green",
     "no_data": "amber",
