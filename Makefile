@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 # Bytecode is worth keeping: a fresh venv without it takes ~10 s to `import airflow`, with it ~3.5 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install run test test-tz install-check lint format demo bench lock clean
+.PHONY: install browser run test test-tz install-check lint format demo bench lock clean
 
 install: $(VENV)/.installed
 
@@ -22,10 +22,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	-$(PY) -m compileall -q -j 2 $(VENV)/lib > /dev/null 2>&1
 	touch $@
 
+# Headless Chromium and its driver from Debian, for the status page's browser test (Playwright's own
+# browser download cannot work here). Installed only when missing; needs root, as on CI.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+
 run: install
 	$(PY) -m almanac.demo run
 
-test: install
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest

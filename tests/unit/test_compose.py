@@ -63,3 +63,11 @@ def test_env_example_documents_every_connection():
     text = (PROJECT_ROOT / ".env.example").read_text()
     for conn_id in (*connections.WAREHOUSE_CONN_IDS, connections.DISCOURSE_API, connections.SLACK_ALERTS):
         assert f"AIRFLOW_CONN_{conn_id.upper()}=" in text, conn_id
+
+
+def test_published_ports_bind_to_loopback_only(compose):
+    """The stack's passwords are public local defaults, so nothing is published beyond this machine."""
+    published = [(name, p) for name, s in compose["services"].items() for p in s.get("ports", [])]
+    assert published
+    for name, port in published:
+        assert str(port).startswith("127.0.0.1:"), (name, port)

@@ -35,6 +35,10 @@ from almanac.pools import POOLS
 log = logging.getLogger("almanac.demo")
 
 API_PORT = int(os.environ.get("ALMANAC_API_PORT", "8080"))
+#: The login admin/admin is a public default, so the api-server listens on loopback only unless
+#: ALMANAC_API_HOST says otherwise (e.g. 0.0.0.0, together with ALMANAC_BASE_URL=http://<host>:<port>).
+API_HOST = os.environ.get("ALMANAC_API_HOST", "127.0.0.1")
+BASE_URL = os.environ.get("ALMANAC_BASE_URL", f"http://localhost:{API_PORT}")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
@@ -82,8 +86,9 @@ def run(_: argparse.Namespace) -> int:
             {
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
                 "AIRFLOW__CORE__PARALLELISM": "4",
+                "AIRFLOW__API__HOST": API_HOST,
                 "AIRFLOW__API__PORT": str(API_PORT),
-                "AIRFLOW__API__BASE_URL": f"http://localhost:{API_PORT}",
+                "AIRFLOW__API__BASE_URL": BASE_URL,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",

@@ -25,5 +25,10 @@ def start_services(stack: contextlib.ExitStack) -> None:
     # As a production forum answers: Data Explorer bundled in core, 60 admin API requests per minute.
     server = FakeDiscourse(horizon=dt.date(2026, 3, 16), generation="core", rate_limit=REAL_RATE_LIMIT).start()
     stack.callback(server.stop)
+    print(
+        f"fake Discourse on {server.url} (fault it: curl -X POST -H 'Api-Key: demo-api-key' "
+        f"'{server.url}/_fake/fail?query_id=103&mode=500'; heal: .../_fake/heal)",
+        flush=True,
+    )
     os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
     os.environ.setdefault("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5")

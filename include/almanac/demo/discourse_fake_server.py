@@ -46,6 +46,8 @@ category; :meth:`fail` makes a query answer 500, a 422 statement timeout or a ma
 only for one category); :attr:`declared_params` can be edited to play an admin's query that lacks a
 param; :attr:`requests` records every answered query (params, limit, download, rows) and :attr:`calls`
 every request with its status, its monotonic time and any ``Retry-After`` (:attr:`refused` counts the 429s).
+A running server (``make run``) is faulted and healed over HTTP, with the API key:
+``POST /_fake/fail?query_id=103&mode=500[&category_id=11]`` and ``POST /_fake/heal``.
 
 ``python -m almanac.demo.discourse_fake_server --host 0.0.0.0 --port 8081`` serves the demo data alone
 (the compose ``demo`` profile); ``--generation`` and ``--rate-limit`` choose the plugin's behaviour.
@@ -428,6 +430,8 @@ class FakeDiscourse:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if self.path.startswith("/_fake/"):
+                    return self._control()
                 if self.headers.get("Api-Key") != API_KEY or self.headers.get("Api-Username") != API_USERNAME:
                     return self._send(
                         403,
@@ -496,6 +500,23 @@ class FakeDiscourse:
                         "extras": {"wait_seconds": seconds, "time_left": f"{seconds} seconds"},
                     },
                     {"Retry-After": str(seconds), "Discourse-Rate-Limit-Error-Code": "admin_api_key_rate_limit"},
+                )
+
+            def _control(self) -> None:
+                """Fault or heal the running server (demo and e2e runs; not part of Discourse's API)."""
+                if self.headers.get("Api-Key") != API_KEY:
+                    return self._send(403, {"errors": ["Api-Key required"]})
+                url = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(url.query))
+                if url.path == "/_fake/heal":
+                    fake.heal()
+                    return self._send(200, {"failures": {}})
+                if url.path == "/_fake/fail" and query.get("query_id", "").isdigit():
+                    category = query.get("category_id")
+                    fake.fail(int(query["query_id"]), query.get("mode", "500"), int(category) if category else None)
+                    return self._send(200, {"failures": {str(k): v for k, v in fake.failures.items()}})
+                return self._send(
+                    404, {"errors": ["POST /_fake/fail?query_id=N[&mode=500|422|malformed] or /_fake/heal"]}
                 )
 
             def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
