@@ -21,8 +21,12 @@ def load(conn: Any) -> dict:
     return {"sources": "served by the fake Discourse server"}
 
 
-def start_services(stack: contextlib.ExitStack) -> None:
+def start_services(stack: contextlib.ExitStack) -> tuple[FakeDiscourse, dict[str, str]]:
+    """Start the fake Discourse server (stopped by ``stack``); returns it and the env vars that point
+    the ``discourse_api`` connection at it (and shorten the client's retry waits for the demo)."""
     server = FakeDiscourse(horizon=dt.date(2026, 3, 16)).start()
     stack.callback(server.stop)
-    os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
-    os.environ.setdefault("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5")
+    return server, {
+        "AIRFLOW_CONN_DISCOURSE_API": json.dumps(server.connection()),
+        "ALMANAC_DISCOURSE_RETRY_BASE_SECONDS": os.environ.get("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5"),
+    }
