@@ -28,6 +28,8 @@ def test_learning_dags_warn_on_slack_when_a_run_takes_more_than_five_minutes(dag
     assert alert.callback.kwargs["slack_webhook_conn_id"] == "slack_alerts"
     assert dag_id in alert.callback.kwargs["text"]
     assert "5 minutes after it was queued" in alert.callback.kwargs["text"]
+    # the deadline callback's context has the run as a DAGRunResponse dict: dag_run_id, not run_id
+    assert "{{ dag_run.dag_run_id }}" in alert.callback.kwargs["text"]
 
 
 def test_the_slow_run_threshold_comes_from_the_environment(monkeypatch):

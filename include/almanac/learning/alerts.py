@@ -45,8 +45,10 @@ def slow_run_alert(dag_id: str) -> DeadlineAlert:
             SlackWebhookNotifier,
             kwargs={
                 "slack_webhook_conn_id": SLACK_ALERTS,
+                # A deadline callback's context holds the run as the REST API shows it (DAGRunResponse):
+                # its id is ``dag_run_id`` there, not ``run_id`` as in a task's context.
                 "text": f":hourglass: *{dag_id}* is still running {describe(interval)} after it was queued"
-                " (run `{{ dag_run.run_id }}`)",
+                " (run `{{ dag_run.dag_run_id }}`)",
             },
         ),
     )
