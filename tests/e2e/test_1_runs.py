@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e import plan
+from tests.e2e.conftest import sql_seconds, statement_durations
 
 pytestmark = pytest.mark.e2e
 
@@ -54,13 +55,20 @@ def test_every_dag_succeeds_with_and_without_a_logical_date(suite):
     with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
         results = dict(zip(scripts, pool.map(lambda item: _run_script(suite, *item), scripts.items()), strict=True))
     failures = []
+    statements = statement_durations(suite.runtime.warehouse_pg.log_file)
     for domain, done in results.items():
         for trigger, _run_id, info in done:
             when = trigger.logical_date.isoformat() if trigger.logical_date else "no logical date"
             if info.state != "success":
                 failures.append(f"{trigger.dag_id} ({when}) {info.state}: {suite.op.task_states(info)}")
             suite.figures.run_times.append(
-                (trigger.dag_id, trigger.logical_date, info.wall_seconds or 0.0, suite.task_seconds(*info_key(info)))
+                (
+                    trigger.dag_id,
+                    trigger.logical_date,
+                    info.wall_seconds or 0.0,
+                    suite.task_seconds(*info_key(info)),
+                    sql_seconds(statements, domain, info.start_date, info.end_date),
+                )
             )
         suite.snapshots[domain] = suite.snapshot(domain) if domain != "platform" else {}
     with suite.connect() as conn:

@@ -4,7 +4,8 @@ For each DAG of phase 1's dated runs: clear one mapped task instance (with its d
 default) and, separately, the whole run; wait; the domain's tables must equal phase 1's snapshot.
 Domains run side by side; inside a domain the steps run in the order below.
 
-Two steps go beyond "same sources, same result", because DESIGN.md's "any order" rule asks for it:
+Two steps go beyond "same sources, same result": operators clear old runs in any order, and the tables
+must end as a clean, in-order history would have left them.
 - discourse: clearing the reset of 2026-01-01 after the refresh of 2026-01-02 must not move the
   tables back to the state before the refresh;
 - softcollection: clearing day D after SC_1_120 moved on (it is a daily counter) must rewrite D's

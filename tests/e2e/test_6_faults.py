@@ -80,6 +80,20 @@ def process_title(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
 
 
+def assert_healed_by_one_retry(suite, fault: str, domain: str, clean, during: list[str], ti, started: float) -> None:
+    """The hit try left the tables as the clean run had them (``during``), and one retry finished the run
+    with the same tables."""
+    info = suite.op.wait(ti.dag_id, ti.dag_run_id)
+    after = suite.differences(clean, suite.snapshot(domain))
+    final = ti_of(suite, ti.dag_id, ti.dag_run_id, ti.task_id, ti.map_index)
+    suite.figures.phase_seconds[f"6{fault}"] = time.monotonic() - started
+    assert not during, "half a write was visible after the fault:\n" + "\n".join(during)
+    assert info.state == "success", suite.op.task_states(info)
+    assert final.try_number == ti.try_number + 1, "healed by exactly one Airflow retry"
+    assert not after, "\n".join(after)
+    suite.figures.faults[fault] = "healed"
+
+
 def test_a_sigkill_of_the_task_process_mid_write_is_healed_by_the_retry(suite):
     started = time.monotonic()
     dag_id, task_id = "learning_daily_snapshots", "create_daily_snapshots"
@@ -101,15 +115,7 @@ def test_a_sigkill_of_the_task_process_mid_write_is_healed_by_the_retry(suite):
         os.kill(ti.pid, signal.SIGKILL)
         wait_for_retry(suite, dag_id, run_id, task_id, -1, ti.try_number)
         during = suite.differences(clean, suite.snapshot("learning"))
-    info = suite.op.wait(dag_id, run_id)
-    after = suite.differences(clean, suite.snapshot("learning"))
-    final = ti_of(suite, dag_id, run_id, task_id)
-    suite.figures.phase_seconds["6a SIGKILL"] = time.monotonic() - started
-    assert not during, "half a write was visible after the kill:\n" + "\n".join(during)
-    assert info.state == "success", suite.op.task_states(info)
-    assert final.try_number == ti.try_number + 1, "healed by exactly one Airflow retry"
-    assert not after, "\n".join(after)
-    suite.figures.faults["a SIGKILL task process"] = "healed"
+    assert_healed_by_one_retry(suite, "a SIGKILL task process", "learning", clean, during, ti, started)
 
 
 def test_b_a_terminated_warehouse_session_mid_transaction_is_healed_by_the_retry(suite):
@@ -130,15 +136,7 @@ def test_b_a_terminated_warehouse_session_mid_transaction_is_healed_by_the_retry
         assert terminated
         wait_for_retry(suite, dag_id, run_id, task_id, index, ti.try_number)
         during = suite.differences(clean, suite.snapshot("softcollection"))
-    info = suite.op.wait(dag_id, run_id)
-    after = suite.differences(clean, suite.snapshot("softcollection"))
-    final = ti_of(suite, dag_id, run_id, task_id, index)
-    suite.figures.phase_seconds["6b pg_terminate_backend"] = time.monotonic() - started
-    assert not during, "half a write was visible after the session was cut:\n" + "\n".join(during)
-    assert info.state == "success", suite.op.task_states(info)
-    assert final.try_number == ti.try_number + 1, "healed by exactly one Airflow retry"
-    assert not after, "\n".join(after)
-    suite.figures.faults["b pg_terminate_backend"] = "healed"
+    assert_healed_by_one_retry(suite, "b pg_terminate_backend", "softcollection", clean, during, ti, started)
 
 
 STATUS = "discourse.system_status"

@@ -121,6 +121,11 @@ class EmbeddedPostgres:
         log.info("embedded PostgreSQL restarted (pid %s)", info.pid)
 
     @property
+    def log_file(self) -> Path:
+        """The server's log (``pg_ctl -l``)."""
+        return Path(self._server.log)
+
+    @property
     def socket_dir(self) -> str:
         info = self._server.get_postmaster_info()
         return str(info.socket_dir)
