@@ -185,9 +185,6 @@ class Operator:
         )
         return self.backfills.create_backfill(body).id
 
-    def backfill_runs(self, dag_id: str, backfill_id: int) -> list[RunInfo]:
-        return [r for r in self.list_runs(dag_id) if r.run_type == "backfill" and r.run_id.startswith("backfill__")]
-
     def backfill_done(self, backfill_id: int) -> bool:
         return self.backfills.get_backfill(backfill_id).completed_at is not None
 

@@ -66,7 +66,7 @@ def test_every_dag_succeeds_with_and_without_a_logical_date(suite):
                     trigger.dag_id,
                     trigger.logical_date,
                     info.wall_seconds or 0.0,
-                    suite.task_seconds(*info_key(info)),
+                    suite.task_seconds(info.dag_id, info.run_id),
                     sql_seconds(statements, domain, info.start_date, info.end_date),
                 )
             )
@@ -78,10 +78,6 @@ def test_every_dag_succeeds_with_and_without_a_logical_date(suite):
     suite.figures.warehouse_sql_seconds = (active_after - active_before) / 1000
     suite.figures.phase_seconds["1 trigger every DAG twice"] = time.monotonic() - started
     assert not failures, "\n".join(failures)
-
-
-def info_key(info) -> tuple[str, str]:
-    return info.dag_id, info.run_id
 
 
 def test_runs_without_a_logical_date_have_none(suite):
