@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 # Bytecode is worth keeping: a fresh venv without it takes ~10 s to `import airflow`, with it ~3.5 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install browser run test test-tz install-check lint format demo bench lock clean
+.PHONY: install browser run test test-tz install-check e2e lint format demo bench lock clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,14 @@ test-tz: install
 # The README's production install guide, followed word for word in a fresh virtualenv.
 install-check: install
 	$(PY) -m tests.support.check_install_guide
+
+# The end-to-end suite under the real scheduler (tests/e2e): EXECUTOR=local (default) or celery.
+# Celery needs a Redis server; Debian's is installed here if missing (the suite starts and stops it).
+EXECUTOR ?= local
+e2e: install
+	@if [ "$(EXECUTOR)" = celery ] && ! command -v redis-server > /dev/null; then \
+		apt-get update -qq && apt-get install -y -qq redis-server > /dev/null; fi
+	ALMANAC_E2E_EXECUTOR=$(EXECUTOR) $(PY) -m pytest -m e2e tests/e2e
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -423,3 +423,41 @@ def test_the_very_first_reset_failing_flags_the_status_and_alerts(forum, warehou
     assert flags["loaded"] is False
     assert "query #108 (users)" in flags["reason"]
     assert any("users are served the previous data" in t for t in slack.texts)
+
+
+def test_clearing_a_step_of_a_published_reset_after_a_refresh_changes_nothing(forum, warehouse, airflow_runner):
+    reset = airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"})
+    forum.add_activity(dt.date(2026, 3, 10), 2, seed=7)
+    forum.add_activity(dt.date(2026, 3, 11), 2, seed=8)
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15)).state == "success"
+    refreshed = readers(warehouse)
+
+    cleared = airflow_runner.clear_and_resume(RESET, reset.run_id, ["load_course_actions"], map_index=1)
+
+    assert cleared.state == "success", cleared.task_states
+    assert readers(warehouse) == refreshed  # not reloaded up to Mar 10 into the live version
+    assert status(warehouse)["last_refresh_date"] == dt.date(2026, 3, 12)
+
+
+def test_a_failed_reset_finished_after_a_refresh_is_rebuilt_as_of_the_refresh(forum, warehouse, airflow_runner, slack):
+    assert airflow_runner.run(RESET, logical_date=at(2026, 3, 10), conf={"reset_date": "2026-03-10"}).state == "success"
+    forum.fail(108, "malformed")
+    failed = airflow_runner.run(RESET, logical_date=at(2026, 3, 11), conf={"reset_date": "2026-03-11"})
+    assert failed.state == "failed"
+    forum.heal()
+    forum.add_activity(dt.date(2026, 3, 11), 2, seed=9)
+    assert airflow_runner.run(REFRESH, logical_date=at(2026, 3, 12, 3, 15)).state == "success"
+    refreshed = readers(warehouse)
+
+    # clearing the failed task finishes a build as of Mar 11: publishing it would move the data back
+    resumed = airflow_runner.clear_and_resume(RESET, failed.run_id, ["reload_users"])
+    assert resumed.state == "failed"
+    assert resumed.task_states["publish"] == "failed"
+    assert readers(warehouse) == refreshed
+    assert "clear backup_live_state to rebuild as of the newer date" in status(warehouse)["reason"]
+
+    rebuilt = airflow_runner.clear_and_resume(RESET, failed.run_id, ["backup_live_state"])
+    assert rebuilt.state == "success", rebuilt.task_states
+    flags = status(warehouse)
+    assert (flags["failed"], flags["last_refresh_date"]) == (False, dt.date(2026, 3, 12))
+    assert readers(warehouse) == refreshed  # a reset as of Mar 12 holds what the Mar 12 refresh held

