@@ -34,12 +34,12 @@ run: install
 test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 3
 
 # The integration suite again with every test database in a DST zone: almanac's SQL must not depend on
 # the session's TimeZone.
 test-tz: install
-	ALMANAC_TEST_TIMEZONE=America/Chicago $(PY) -m pytest -q -m integration
+	ALMANAC_TEST_TIMEZONE=America/Chicago $(PY) -m pytest -n 3 -q -m integration
 
 # The README's production install guide, followed word for word in a fresh virtualenv.
 install-check: install

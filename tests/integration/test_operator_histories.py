@@ -114,10 +114,12 @@ SCENARIOS = [
     ),
     Scenario(
         "discourse",
-        [("discourse_trimester_reset", at(2026, 4, 27, 3, 30), {"reset_date": "2026-04-27"})]
-        + [("discourse_daily_refresh", at(2026, 4, d, 3, 15), {}) for d in (28, 29, 30)]
-        + [("discourse_trimester_reset", at(2026, 5, 1, 3, 30), {})]
-        + [("discourse_daily_refresh", at(2026, 5, d, 3, 15), {}) for d in (2, 3)],
+        [
+            ("discourse_trimester_reset", at(2026, 4, 29, 3, 30), {"reset_date": "2026-04-29"}),
+            ("discourse_daily_refresh", at(2026, 4, 30, 3, 15), {}),
+            ("discourse_trimester_reset", at(2026, 5, 1, 3, 30), {}),
+            ("discourse_daily_refresh", at(2026, 5, 2, 3, 15), {}),
+        ],
         lambda conn: None,
         {
             "courses": "SELECT * FROM discourse.courses ORDER BY category_id",
@@ -127,7 +129,7 @@ SCENARIOS = [
             "status": "SELECT last_refresh_date, user_actions_loaded, reset_failed, reset_failure_reason, last_reset_at"
             " FROM discourse.system_status",
         },
-        forum={"courses": 3, "users": 30, "start": dt.date(2025, 9, 1), "horizon": dt.date(2026, 5, 6)},
+        forum={"courses": 2, "users": 30, "start": dt.date(2025, 9, 1), "horizon": dt.date(2026, 5, 6)},
     ),
 ]
 

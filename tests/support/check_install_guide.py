@@ -8,8 +8,11 @@ and nothing of almanac, an AIRFLOW_HOME with empty dags/ and plugins/ folders, a
    verbatim in ``bash -e`` from the repository root, with that virtualenv first on PATH;
 2. the connections are set as ``AIRFLOW_CONN_*`` (the guide's table), pointing at the embedded
    PostgreSQL, a fake Discourse forum and a Slack receiver started here;
-3. every DAG runs once with ``airflow dags test <dag_id> <date>`` — the guide's check command — and must
-   exit 0 and write rows.
+3. the guide's check command, ``airflow dags test learning_daily_snapshots``, then the same for the
+   discourse reset (the pool, the forum) and the softcollection distribution (SQLAlchemy, the plan
+   tables) must exit 0 and write rows; every other DAG runs from the source tree in
+   tests/integration/test_fresh_install.py, and the installed package must hold every SQL file of the
+   source tree, so those DAGs find theirs too. (All seven here would add a minute to CI for no new path.)
 
 Nothing else is installed or created: ``PYTHONPATH`` is cleared, so the DAGs import the ``almanac``
 package the guide installed (without ``almanac.demo``), and each DAG creates its own tables. ``pip`` is
@@ -34,6 +37,8 @@ from almanac.demo.embedded import PROJECT_ROOT, EmbeddedPostgres, connection_env
 from almanac.demo.slack_receiver import SlackReceiver
 
 GUIDE_MARKER = "<!-- install-guide -->"
+CHECKED_DOMAINS = ("learning", "discourse", "softcollection")
+CHECKED_DAGS = ("learning_daily_snapshots", "discourse_trimester_reset", "softcollection_daily_distribution")
 DATABASE = "almanac_guide"
 UV = Path(sys.executable).parent / "uv"
 
@@ -93,6 +98,12 @@ def main() -> int:
     installed = run([str(venv / "bin/python"), "-c", probe], env, cwd=root).stdout.split()
     if not installed[0].startswith(str(venv)) or installed[1] != "True":
         raise SystemExit(f"the guide did not install the production package without its demo: {installed}")
+    package = Path(installed[0]).parent
+    source = PROJECT_ROOT / "include" / "almanac"
+    wanted = {p.relative_to(source) for p in source.rglob("*.sql") if "demo" not in p.parts}
+    missing = sorted(str(p) for p in wanted if not (package / p).is_file())
+    if missing:
+        raise SystemExit(f"the installed package lacks SQL files: {missing}")
 
     with contextlib.ExitStack() as stack:
         pg = EmbeddedPostgres().start()
@@ -110,16 +121,19 @@ def main() -> int:
         env.update(connection_env(pg, DATABASE))
         env.update(slack_conn_env(receiver.url))
 
-        print("== every DAG once with `airflow dags test`", flush=True)
-        for _, module in warehouse.demo_modules():
+        print("== `airflow dags test` of the guide's check and of two other domains", flush=True)
+        checked = [(d, m) for d, m in warehouse.demo_modules() if d in CHECKED_DOMAINS]
+        for _, module in checked:
             for dag_id, logical_date, conf in module.DEMO_RUNS:
-                command = ["airflow", "dags", "test", dag_id, logical_date.isoformat()]
-                run(command + (["--conf", json.dumps(conf)] if conf else []), env)
+                if dag_id in CHECKED_DAGS:
+                    command = ["airflow", "dags", "test", dag_id, logical_date.isoformat()]
+                    run(command + (["--conf", json.dumps(conf)] if conf else []), env)
         with pg.connect(DATABASE) as conn:
             counts = {
                 table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for _, module in warehouse.demo_modules()
+                for _, module in checked
                 for table in module.OUTPUT_TABLES
+                if not table.startswith("learning.adaptive")
             }
     print(json.dumps(counts, indent=1))
     empty = [table for table, n in counts.items() if n == 0]
