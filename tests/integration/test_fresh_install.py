@@ -40,8 +40,11 @@ SCHEMA_OF = {"softcollection": "dssb_app"}
 
 
 @pytest.fixture(scope="module")
-def fresh(embedded_pg, warehouse):
-    """A second database with only the sources (2024 data), every connection pointed at it for the module."""
+def fresh(embedded_pg, warehouse, _slack_receiver):
+    """A second database with only the sources (2024 data), every connection pointed at it for the module.
+
+    The environment is restored at the end, so the session's own variables (the Slack receiver's
+    connection) must exist before it is saved: hence ``_slack_receiver``."""
     dbname = f"almanac_fresh_{os.getpid()}"
     embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
     with embedded_pg.connect(dbname) as conn:

@@ -166,7 +166,7 @@ class Database:
 
 
 @pytest.fixture
-def isolated_env(warehouse, monkeypatch):
+def isolated_env(warehouse, _slack_receiver, monkeypatch):
     """Connections are switched per database; put them back afterwards."""
     saved = dict(os.environ)
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
