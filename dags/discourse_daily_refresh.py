@@ -31,7 +31,11 @@ from airflow.sdk import TriggerRule, get_current_context, task
 from almanac.dag_defaults import almanac_dag
 from almanac.discourse import tasks
 from almanac.discourse.tables import TABLES
+from almanac.pools import DISCOURSE_API_POOL
 from almanac.provision import provision_tables
+
+#: Where ``choose_path`` sends the run: does the trimester reset own the day? (checked by tests/dags)
+BRANCH_TARGETS = {True: "skip_trimester_start", False: "plan_refresh"}
 
 
 @almanac_dag(
@@ -43,7 +47,7 @@ from almanac.provision import provision_tables
 def discourse_daily_refresh():
     @task.branch
     def choose_path() -> str:
-        return tasks.choose_refresh_path(get_current_context())
+        return BRANCH_TARGETS[tasks.reset_owns_the_day(get_current_context())]
 
     @task
     def skip_trimester_start() -> str:
@@ -53,13 +57,13 @@ def discourse_daily_refresh():
     def plan_refresh() -> list[dict]:
         return tasks.plan_refresh(get_current_context())
 
-    @task(pool="discourse_api", map_index_template="{{ course_name }}")
+    @task(pool=DISCOURSE_API_POOL, map_index_template="{{ course_name }}")
     def fetch_course_delta(item: dict) -> dict:
         get_current_context()["course_name"] = item["name"]
         return tasks.fetch_course_delta(item)
 
     # Runs after an empty delta too (nothing new, or an old day rerun) to report why; skipped with the branch.
-    @task(pool="discourse_api", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    @task(pool=DISCOURSE_API_POOL, trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     def recompute_trimester(planned: list[dict]) -> dict:
         return tasks.recompute_trimester(get_current_context(), planned)
 

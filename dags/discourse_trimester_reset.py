@@ -39,9 +39,8 @@ from airflow.sdk import Param, TriggerRule, get_current_context, task
 from almanac.dag_defaults import almanac_dag
 from almanac.discourse import tasks
 from almanac.discourse.tables import TABLES
+from almanac.pools import DISCOURSE_API_POOL
 from almanac.provision import provision_tables
-
-POOL = "discourse_api"
 
 
 @almanac_dag(
@@ -56,20 +55,20 @@ def discourse_trimester_reset():
     def backup_live_state() -> dict:
         return tasks.backup_live_state(get_current_context())
 
-    @task(pool=POOL)
+    @task(pool=DISCOURSE_API_POOL)
     def reload_courses(handle: dict) -> list[dict]:
         return tasks.reload_courses(handle)
 
-    @task(pool=POOL)
+    @task(pool=DISCOURSE_API_POOL)
     def reload_users(handle: dict) -> int:
         return tasks.reload_users(handle)
 
-    @task(pool=POOL, map_index_template="{{ course_name }}")
+    @task(pool=DISCOURSE_API_POOL, map_index_template="{{ course_name }}")
     def load_course_actions(handle: dict, course: dict) -> dict:
         get_current_context()["course_name"] = course["name"]
         return tasks.load_course_actions(handle, course)
 
-    @task(pool=POOL)
+    @task(pool=DISCOURSE_API_POOL)
     def load_engagement(handle: dict) -> int:
         return tasks.load_engagement(handle)
 
@@ -81,10 +80,12 @@ def discourse_trimester_reset():
     def publish(handle: dict) -> dict:
         return tasks.publish(get_current_context(), handle)
 
+    # The handle is pulled, not passed: when the backup step itself failed there is none, and the restore
+    # must still run (an argument would fail to resolve). Its task id comes from the task, not a string.
     @task(trigger_rule=TriggerRule.ONE_FAILED)
-    def restore_previous_state() -> dict:
+    def restore_previous_state(backup_task_id: str) -> dict:
         context = get_current_context()
-        return tasks.restore_previous_state(context, context["ti"].xcom_pull(task_ids="backup_live_state"))
+        return tasks.restore_previous_state(context, context["ti"].xcom_pull(task_ids=backup_task_id))
 
     @task
     def reset_complete(handle: dict) -> str:
@@ -101,7 +102,7 @@ def discourse_trimester_reset():
     [actions, engagement] >> metrics
     published = publish(handle)
     metrics >> published
-    restore = restore_previous_state()
+    restore = restore_previous_state(handle.operator.task_id)
     [handle, courses, users, actions, engagement, metrics, published] >> restore
     published >> reset_complete(handle)
 

@@ -99,21 +99,22 @@ def productivity_recalculation():
         return tasks.refresh_cache(request)
 
     @task(**after_skips)
-    def summarize(request: dict, chunks: list) -> dict:
-        return tasks.summarize(get_current_context(), request, chunks)
+    def summarize(request: dict, chunks: list, results: dict) -> dict:
+        return tasks.summarize(request, chunks, results)
 
     request = check_request()
     provision_tables(TABLES) >> request
     chunks = plan_chunks(request)
     previous = chunks
+    results = {}  # each range stage's per-chunk results, for the summary
     for stage in ("daily_scores", "idle_periods", "alerts", "employee_hourly_costs"):
-        current = range_stage(stage).partial(request=request).expand(chunk=chunks)
-        previous >> current
-        previous = current
+        results[stage] = range_stage(stage).partial(request=request).expand(chunk=chunks)
+        previous >> results[stage]
+        previous = results[stage]
     roles = employee_primary_roles(request)
     status = employee_current_status(request)
     refreshed = cache(request)
-    previous >> roles >> status >> refreshed >> summarize(request, chunks)
+    previous >> roles >> status >> refreshed >> summarize(request, chunks, results)
 
 
 productivity_recalculation()

@@ -44,6 +44,15 @@ from almanac.softcollection import tasks
 from almanac.softcollection.tables import TABLES
 
 
+#: Where ``choose_path`` sends the run after planning (checked by tests/dags).
+BRANCH_TARGETS = {
+    tasks.Path.NO_CAMPAIGNS: "notify_no_campaigns",
+    tasks.Path.NO_USERS: "notify_no_users",
+    tasks.Path.DRY_RUN: "report_dry_run",
+    tasks.Path.WRITE: "planned_campaigns",
+}
+
+
 @almanac_dag(
     schedule="0 9 * * *",
     start_date=pendulum.datetime(START_YEAR, 1, 1, tz="Asia/Almaty"),
@@ -67,12 +76,7 @@ def softcollection_daily_distribution():
 
     @task.branch
     def choose_path(summary: dict) -> str:
-        return {
-            tasks.Path.NO_CAMPAIGNS: "notify_no_campaigns",
-            tasks.Path.NO_USERS: "notify_no_users",
-            tasks.Path.DRY_RUN: "report_dry_run",
-            tasks.Path.WRITE: "planned_campaigns",
-        }[tasks.choose_path(summary)]
+        return BRANCH_TARGETS[tasks.choose_path(summary)]
 
     @task
     def notify_no_campaigns() -> str:

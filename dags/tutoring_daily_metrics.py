@@ -35,7 +35,7 @@ from almanac.dag_defaults import almanac_dag
 from almanac.provision import provision_tables
 from almanac.tutoring import tasks
 from almanac.tutoring.tables import TABLES
-from almanac.tutoring.tasks import DEFAULT_BATCH_SIZE
+from almanac.tutoring.transform import DEFAULT_BATCH_SIZE
 
 
 @almanac_dag(
@@ -74,16 +74,16 @@ def tutoring_daily_metrics():
         return tasks.cleanup_old_metrics(get_current_context())
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def summarize(planned: list[dict]) -> dict:
-        return tasks.summarize(get_current_context(), planned)
+    def summarize(planned: list[dict], computed: list[dict]) -> dict:
+        return tasks.summarize(get_current_context(), planned, computed)
 
     planned = plan_batches()
     provision_tables(TABLES) >> planned
     computed = compute_batch.expand(batch=planned)
     # Two leaves: cleanup (only when no batch failed) keeps a failed batch visible as a failed run;
-    # summarize (all done) reports either way.
+    # summarize (all done) reports either way, from the batches that saved their results.
     computed >> cleanup_old_metrics()
-    computed >> summarize(planned)
+    summarize(planned, computed)
 
 
 tutoring_daily_metrics()

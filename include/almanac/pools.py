@@ -3,8 +3,11 @@ docker-compose's init does the same. Each entry: name → (slots, description)."
 
 from __future__ import annotations
 
+#: The pool every task that calls the forum's Data Explorer runs in.
+DISCOURSE_API_POOL = "discourse_api"
+
 POOLS: dict[str, tuple[int, str]] = {
-    "discourse_api": (
+    DISCOURSE_API_POOL: (
         4,
         "Caps concurrent Discourse Data Explorer calls (the forum's API rate limit; 4 parallel queries).",
     ),

@@ -91,7 +91,7 @@ def test_reset_on_new_year_builds_the_three_trimesters_and_a_rerun_is_identical(
     assert readers(warehouse) == first
 
 
-def test_metric_formulas_on_a_tiny_data_set(forum, warehouse):
+def test_metric_formulas_on_a_tiny_data_set(forum, warehouse, monkeypatch):
     from almanac.db import transaction
     from almanac.discourse.tasks import _compute_metrics
 
@@ -142,6 +142,15 @@ def test_metric_formulas_on_a_tiny_data_set(forum, warehouse):
     assert platform[1] == pytest.approx((7.0, 100 * math.log(8) / math.log(10)), abs=1e-4)
     assert platform[2] == pytest.approx((9.0, 100.0))
     assert platform[3] == pytest.approx((4.0, 100 * math.log(5) / math.log(10)), abs=1e-4)
+
+    # configured weights reach the SQL: replies count 10 instead of 2 → A = 0.5·2 + 10·1 + 1·2 = 13
+    monkeypatch.setenv("ALMANAC_DISCOURSE_WEIGHTS", '{"w_reply": 10}')
+    with transaction("discourse_viz_db") as conn:
+        _compute_metrics(conn, v, ["t3-2025"])
+    (score,) = warehouse.query(
+        "SELECT unnormalized_score FROM discourse.v_user_metrics WHERE version_id = %s AND user_id = 1", (v,)
+    )[0]
+    assert float(score) == 13.0
 
 
 def test_a_failing_course_keeps_the_old_data_flags_alerts_and_clearing_completes(

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import json
-import math
 from types import SimpleNamespace
 
 import pytest
 
 from almanac.discourse.client import DataExplorerClient, DataExplorerError
-from almanac.discourse.transform import log_normalized, relevant_courses, unnormalized_score
+from almanac.discourse.transform import (
+    DEFAULT_WEIGHTS,
+    irrelevant_categories,
+    relevant_courses,
+    score_weights,
+)
 
 
 def test_irrelevant_categories_are_dropped_and_uncategorized_flagged():
@@ -18,24 +22,19 @@ def test_irrelevant_categories_are_dropped_and_uncategorized_flagged():
         {"category_id": 3, "name": "Staff", "slug": "staff", "parent_category_id": None},
         {"category_id": 4, "name": "Site Feedback", "slug": "feedback", "parent_category_id": None},
     ]
-    courses = relevant_courses(categories)
+    courses = relevant_courses(categories, irrelevant_categories({}))
     assert [(c.category_id, c.is_uncategorized) for c in courses] == [(1, True), (12, False)]
 
 
-def test_score_formulas_by_hand():
-    counts = {
-        "likes_given": 2,
-        "likes_received": 1,
-        "topics_created": 1,
-        "replies": 3,
-        "solutions": 1,
-        "days_active": 4,
-    }
-    # 0.5·2 + 1.5·1 + 3·1 + 2·3 + 5·1 + 1·4 = 20.5
-    assert unnormalized_score(counts) == 20.5
-    assert log_normalized(20.5, 20.5) == pytest.approx(100.0)
-    assert log_normalized(5, 9) == pytest.approx(100 * math.log(6) / math.log(10))
-    assert log_normalized(0, 0) == 0.0
+def test_weights_and_irrelevant_categories_are_configurable_and_checked():
+    assert score_weights({}) == DEFAULT_WEIGHTS
+    assert score_weights({"ALMANAC_DISCOURSE_WEIGHTS": '{"w_reply": 3}'})["w_reply"] == 3.0
+    with pytest.raises(ValueError, match=r"unknown weight\(s\) \['w_replies'\]"):
+        score_weights({"ALMANAC_DISCOURSE_WEIGHTS": '{"w_replies": 3}'})
+    with pytest.raises(ValueError, match=r"\['w_topic'\] must be numbers >= 0"):
+        score_weights({"ALMANAC_DISCOURSE_WEIGHTS": '{"w_topic": -1}'})
+    assert irrelevant_categories({}) == ("Staff", "Site Feedback", "Lounge")
+    assert irrelevant_categories({"ALMANAC_DISCOURSE_IRRELEVANT_CATEGORIES": '["Lounge"]'}) == ("Lounge",)
 
 
 def response(status=200, body=None, text=None):

@@ -13,7 +13,7 @@ from almanac.calendar import Trimester, business_date, is_trimester_start, reset
 from almanac.connections import DISCOURSE_DB
 from almanac.db import copy_rows, execute_script, postgres_hook, read_sql, transaction
 from almanac.discourse.client import DataExplorerClient, query_id
-from almanac.discourse.transform import WEIGHTS, relevant_courses
+from almanac.discourse.transform import irrelevant_categories, relevant_courses, score_weights
 from almanac.notify import one_line_error, send_message_quietly
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,7 @@ def fetch_windows(day: dt.date) -> list[tuple[Trimester, dt.date, dt.date]]:
 
 def _status() -> dict[str, Any]:
     with postgres_hook(DISCOURSE_DB).get_conn() as conn:
-        row = conn.execute(
-            "SELECT live_version_id, last_refresh_date, reset_failed FROM discourse.system_status WHERE id = 1"
-        ).fetchone()
+        row = conn.execute(read_sql(PACKAGE, "status.sql")).fetchone()
     return {"live_version_id": row[0], "last_refresh_date": row[1], "reset_failed": row[2]}
 
 
@@ -70,10 +68,7 @@ def recording_failure(version_id: int, step: str) -> Iterator[None]:
         yield
     except Exception as exc:
         with transaction(DISCOURSE_DB) as conn:
-            conn.execute(
-                "UPDATE discourse.versions SET failure_reason = %s WHERE version_id = %s",
-                (f"{step}: {one_line_error(exc)}", version_id),
-            )
+            conn.execute(read_sql(PACKAGE, "record_failure.sql"), (f"{step}: {one_line_error(exc)}", version_id))
         raise
 
 
@@ -132,9 +127,9 @@ def reload_courses(handle: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows = conn.execute(read_sql(PACKAGE, "version_courses.sql"), (version_id,)).fetchall()
         return [{"category_id": r[0], "name": r[1]} for r in rows]
     with recording_failure(version_id, "reload_courses"):
-        courses = relevant_courses(DataExplorerClient().run("categories"))
+        courses = relevant_courses(DataExplorerClient().run("categories"), irrelevant_categories())
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
-            cur.execute("DELETE FROM discourse.v_courses WHERE version_id = %s", (version_id,))
+            cur.execute(read_sql(PACKAGE, "clear_courses.sql"), (version_id,))
             copy_rows(
                 cur,
                 "discourse.v_courses",
@@ -144,12 +139,8 @@ def reload_courses(handle: Mapping[str, Any]) -> list[dict[str, Any]]:
                     for c in courses
                 ],
             )
-            previous = {
-                r[0]
-                for r in cur.execute(
-                    "SELECT category_id FROM discourse.v_courses WHERE version_id = %s", (handle["backup_version_id"],)
-                )
-            }
+            backup_courses = cur.execute(read_sql(PACKAGE, "version_courses.sql"), (handle["backup_version_id"],))
+            previous = {r[0] for r in backup_courses}
     new = [c for c in courses if c.category_id not in previous] if previous else []
     log.info(
         "Step 1/5: Reloading course mappings (#%d)… courses: %d (new since the last reset: %d%s)",
@@ -170,7 +161,7 @@ def reload_users(handle: Mapping[str, Any]) -> int:
     with recording_failure(version_id, "reload_users"):
         users = DataExplorerClient().run("users")
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
-            cur.execute("DELETE FROM discourse.v_users WHERE version_id = %s", (version_id,))
+            cur.execute(read_sql(PACKAGE, "clear_users.sql"), (version_id,))
             copy_rows(
                 cur,
                 "discourse.v_users",
@@ -213,10 +204,7 @@ def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) ->
             counts[trimester.id] = len(actions)
             fetched.append((trimester.id, actions))
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
-            cur.execute(
-                "DELETE FROM discourse.v_user_actions WHERE version_id = %s AND category_id = %s",
-                (version_id, category_id),
-            )
+            cur.execute(read_sql(PACKAGE, "clear_course_actions.sql"), (version_id, category_id))
             for trimester_id, actions in fetched:
                 copy_rows(
                     cur,
@@ -233,10 +221,7 @@ def _replace_engagement(conn: Any, client: DataExplorerClient, version_id: int, 
     with conn.cursor() as cur:
         for trimester, start, end in windows:
             rows = client.run("engagement", {"start_date": start.isoformat(), "end_date": end.isoformat()})
-            cur.execute(
-                "DELETE FROM discourse.v_engagement WHERE version_id = %s AND trimester_id = %s",
-                (version_id, trimester.id),
-            )
+            cur.execute(read_sql(PACKAGE, "clear_engagement.sql"), (version_id, trimester.id))
             total += copy_rows(
                 cur,
                 "discourse.v_engagement",
@@ -266,7 +251,9 @@ def load_engagement(handle: Mapping[str, Any]) -> int:
 def _compute_metrics(conn: Any, version_id: int, trimester_ids: list[str]) -> None:
     with conn.cursor() as cur:
         execute_script(
-            cur, read_sql(PACKAGE, "metrics.sql"), {"version_id": version_id, "trimester_ids": trimester_ids, **WEIGHTS}
+            cur,
+            read_sql(PACKAGE, "metrics.sql"),
+            {"version_id": version_id, "trimester_ids": trimester_ids, **score_weights()},
         )
 
 
@@ -278,13 +265,7 @@ def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
         return {}
     with recording_failure(version_id, "compute_metrics"), transaction(DISCOURSE_DB) as conn:
         _compute_metrics(conn, version_id, handle["trimesters"])
-        counts = dict(
-            conn.execute(
-                "SELECT 'user_metrics', count(*) FROM discourse.v_user_metrics WHERE version_id = %(v)s UNION ALL "
-                "SELECT 'platform_scores', count(*) FROM discourse.v_platform_scores WHERE version_id = %(v)s",
-                {"v": version_id},
-            ).fetchall()
-        )
+        counts = dict(conn.execute(read_sql(PACKAGE, "metric_counts.sql"), {"version_id": version_id}).fetchall())
     log.info("Step 4/5: Calculating metrics and platform-wide scores… %s", counts)
     return counts
 
@@ -336,9 +317,7 @@ def restore_previous_state(context: Mapping[str, Any], handle: Mapping[str, Any]
     else:
         backup, version_id = handle["backup_version_id"], handle["version_id"]
         with postgres_hook(DISCOURSE_DB).get_conn() as conn:
-            row = conn.execute(
-                "SELECT failure_reason FROM discourse.versions WHERE version_id = %s", (version_id,)
-            ).fetchone()
+            row = conn.execute(read_sql(PACKAGE, "failure_reason.sql"), (version_id,)).fetchone()
         reason = (row and row[0]) or "a reset step failed (see the red task's log)"
     with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
         execute_script(
@@ -363,12 +342,13 @@ def reset_complete(handle: Mapping[str, Any]) -> str:
 # --- daily refresh -----------------------------------------------------------------------------------
 
 
-def choose_refresh_path(context: Mapping[str, Any]) -> str:
+def reset_owns_the_day(context: Mapping[str, Any]) -> bool:
+    """True on Jan 1, May 1 and Sep 1: the trimester reset rebuilds everything, the refresh stands aside."""
     day = business_date(context)
     if is_trimester_start(day):
         log.info("%s is a trimester start: the full reset owns this day, no refresh", day)
-        return "skip_trimester_start"
-    return "plan_refresh"
+        return True
+    return False
 
 
 def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -395,7 +375,7 @@ def plan_refresh(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     since = status["last_refresh_date"] or trimester.start
     start = max(since, trimester.start)
     with postgres_hook(DISCOURSE_DB).get_conn() as conn:
-        courses = conn.execute("SELECT category_id, name FROM discourse.courses ORDER BY category_id").fetchall()
+        courses = conn.execute(read_sql(PACKAGE, "live_courses.sql")).fetchall()
     log.info(
         "Refresh of %s for %s: actions created in [%s, %s) for %d courses (version %s)",
         trimester.id,
@@ -446,16 +426,14 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
         if outdated:  # a reset or a newer refresh finished while this one fetched
             log.info("%s: fetched delta dropped (%s)", item["name"], outdated)
             return {"category_id": item["category_id"], "fetched": len(actions), "new": 0}
-        cur.execute("CREATE TEMP TABLE delta_actions (LIKE discourse.v_user_actions) ON COMMIT DROP")
+        cur.execute(read_sql(PACKAGE, "stage_delta.sql"))
         copy_rows(
             cur,
             "delta_actions",
             ACTION_COLUMNS,
             _action_rows(item["version_id"], item["trimester_id"], item["category_id"], actions),
         )
-        new = cur.execute(
-            "INSERT INTO discourse.v_user_actions SELECT * FROM delta_actions ON CONFLICT DO NOTHING"
-        ).rowcount
+        new = cur.execute(read_sql(PACKAGE, "merge_delta.sql")).rowcount
     log.info("%s: %d actions fetched, %d new", item["name"], len(actions), new)
     return {"category_id": item["category_id"], "fetched": len(actions), "new": new}
 

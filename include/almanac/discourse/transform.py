@@ -1,9 +1,10 @@
-"""Pure pieces of the discourse job: query contracts, weights, category filtering, the score formulas
-(mirrored by sql/metrics.sql; the unit tests check both against hand-computed values)."""
+"""Pure pieces of the discourse job: query contracts, the score weights and the category filter, both
+configurable. The formulas themselves are SQL (sql/metrics.sql), tested against hand-computed values."""
 
 from __future__ import annotations
 
-import math
+import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,11 +17,8 @@ QUERY_COLUMNS = {
 }
 DEFAULT_QUERY_IDS = {"categories": 107, "users": 108, "user_actions": 103, "engagement": 102}
 
-#: Discourse's action types used in the scores.
-LIKE_GIVEN, LIKE_RECEIVED, NEW_TOPIC, REPLY, SOLUTION = 1, 2, 4, 5, 15
-
-#: Weights of the unnormalized score and of the platform extras (DESIGN.md §4.1), as SQL params.
-WEIGHTS = {
+#: Weights of the unnormalized score and of the platform extras, as SQL parameters (docs/discourse.md).
+DEFAULT_WEIGHTS = {
     "w_like_given": 0.5,
     "w_like_received": 1.5,
     "w_topic": 3.0,
@@ -30,8 +28,39 @@ WEIGHTS = {
     "w_posts_read": 0.1,
     "w_days_visited": 0.5,
 }
-IRRELEVANT_CATEGORIES = ("Staff", "Site Feedback", "Lounge")
+DEFAULT_IRRELEVANT_CATEGORIES = ("Staff", "Site Feedback", "Lounge")
 UNCATEGORIZED = "Uncategorized"
+WEIGHTS_ENV = "ALMANAC_DISCOURSE_WEIGHTS"
+IRRELEVANT_ENV = "ALMANAC_DISCOURSE_IRRELEVANT_CATEGORIES"
+
+
+def score_weights(environ: Mapping[str, str] = os.environ) -> dict[str, float]:
+    """The weights, with ``ALMANAC_DISCOURSE_WEIGHTS`` (a JSON object, e.g. ``{"w_reply": 3}``) overriding
+    any of them. Read by each task run, so a change applies to the next computation of a trimester."""
+    weights = dict(DEFAULT_WEIGHTS)
+    raw = environ.get(WEIGHTS_ENV)
+    if raw:
+        overrides = json.loads(raw)
+        unknown = sorted(set(overrides) - set(DEFAULT_WEIGHTS))
+        if unknown:
+            raise ValueError(f"{WEIGHTS_ENV}: unknown weight(s) {unknown}; known: {sorted(DEFAULT_WEIGHTS)}")
+        bad = sorted(k for k, v in overrides.items() if not isinstance(v, int | float) or v < 0)
+        if bad:
+            raise ValueError(f"{WEIGHTS_ENV}: weight(s) {bad} must be numbers >= 0")
+        weights.update({k: float(v) for k, v in overrides.items()})
+    return weights
+
+
+def irrelevant_categories(environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """Category names left out of the courses: ``ALMANAC_DISCOURSE_IRRELEVANT_CATEGORIES`` (a JSON list of
+    names) or the default Staff, Site Feedback, Lounge."""
+    raw = environ.get(IRRELEVANT_ENV)
+    if not raw:
+        return DEFAULT_IRRELEVANT_CATEGORIES
+    names = json.loads(raw)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{IRRELEVANT_ENV}: expected a JSON list of category names, got {raw!r}")
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -43,7 +72,7 @@ class Course:
     is_uncategorized: bool
 
 
-def relevant_courses(categories: Iterable[Mapping], irrelevant: Sequence[str] = IRRELEVANT_CATEGORIES) -> list[Course]:
+def relevant_courses(categories: Iterable[Mapping], irrelevant: Sequence[str]) -> list[Course]:
     """Drop irrelevant categories (by name); keep Uncategorized, flagged."""
     return sorted(
         (
@@ -55,19 +84,3 @@ def relevant_courses(categories: Iterable[Mapping], irrelevant: Sequence[str] = 
         ),
         key=lambda c: c.category_id,
     )
-
-
-def unnormalized_score(counts: Mapping[str, int], weights: Mapping[str, float] = WEIGHTS) -> float:
-    return (
-        weights["w_like_given"] * counts["likes_given"]
-        + weights["w_like_received"] * counts["likes_received"]
-        + weights["w_topic"] * counts["topics_created"]
-        + weights["w_reply"] * counts["replies"]
-        + weights["w_solution"] * counts["solutions"]
-        + weights["w_day_active"] * counts["days_active"]
-    )
-
-
-def log_normalized(score: float, max_score: float) -> float:
-    """100·ln(1+s)/ln(1+max); 0 when the max is 0."""
-    return 0.0 if max_score <= 0 else 100 * math.log1p(score) / math.log1p(max_score)

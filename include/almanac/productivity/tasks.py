@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from almanac.calendar import business_date, start_of_day
@@ -192,9 +192,11 @@ def refresh_cache(request_data: Mapping[str, Any]) -> list[str]:
     return list(MATERIALIZED_VIEWS)
 
 
-def summarize(context: Mapping[str, Any], request_data: Mapping[str, Any], chunks: list) -> dict[str, Any]:
-    """The run summary: rows written per stage and the data errors excluded (counts only)."""
-    ti = context["ti"]
+def summarize(
+    request_data: Mapping[str, Any], chunks: list, results: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """The run summary from each range stage's per-chunk results: rows written and the data errors
+    excluded (counts only). A stage that was not selected has no results."""
     request = Request.from_xcom(request_data)
     summary: dict[str, Any] = {
         "start_date": request.start_date.isoformat(),
@@ -210,11 +212,11 @@ def summarize(context: Mapping[str, Any], request_data: Mapping[str, Any], chunk
     for stage in RANGE_STAGES:
         if not request.selects(stage):
             continue
-        results = [ti.xcom_pull(task_ids=stage, map_indexes=i) for i in range(len(chunks))]
-        summary["rows_written"][stage] = sum(r["written"] for r in results if r)
+        stage_results = [results[stage][i] for i in range(len(results[stage] or []))]
+        summary["rows_written"][stage] = sum(r["written"] for r in stage_results if r)
         if stage == "daily_scores":
             for key in ("invalid_shifts", "invalid_activity_windows", "employees_with_errors"):
-                summary[key] = sum(r[key] for r in results if r)
+                summary[key] = sum(r[key] for r in stage_results if r)
     if not any(summary["rows_written"].values()) and summary["rows_written"]:
         summary["nothing_to_do"] = f"no valid shift has a work date in {request.start_date}..{request.end_date}"
         log.warning("nothing to recalculate: %s", summary["nothing_to_do"])

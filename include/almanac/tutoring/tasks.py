@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -18,6 +18,7 @@ from almanac.tutoring.transform import (
     WINDOW_DAYS,
     WINDOWS,
     AggregationSummary,
+    MetricsRequest,
     batches,
     composite_score,
     performance_tier,
@@ -26,7 +27,6 @@ from almanac.tutoring.transform import (
 log = logging.getLogger(__name__)
 
 PACKAGE = "almanac.tutoring"
-DEFAULT_BATCH_SIZE = 1000  # 5,000 tutors → 5 mapped instances; one failing batch fails alone
 STAGE_COLUMNS = (
     "metric_id",
     "tutor_id",
@@ -52,57 +52,41 @@ def reference_date(context: Mapping[str, Any]) -> dt.date:
     return business_date(context, override_param="date")
 
 
-def reference_start(day: dt.date) -> dt.datetime:
-    return start_of_day(day)
-
-
 def window_bounds(day: dt.date) -> dict[str, dt.datetime]:
     """R at 00:00 UTC and each window's first instant (R − N days at 00:00 UTC), as SQL parameters."""
-    bounds = {"reference_start": reference_start(day)}
+    bounds = {"reference_start": start_of_day(day)}
     for window, days in WINDOW_DAYS.items():
         bounds[f"start_{window}"] = start_of_day(day - dt.timedelta(days=days))
     return bounds
 
 
-def computed_at(context: Mapping[str, Any]) -> dt.datetime:
-    """``created_at``/``updated_at`` of the rows: the run's reference instant, so reruns write identical rows."""
-    return run_reference_time(context)
-
-
 def plan_batches(context: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Select the run's tutors and split them into batches; unknown requested ids are reported.
-
-    The number of unknown ids goes to XCom under ``unknown_tutor_ids`` for the summary.
-    """
-    params = context["params"]
+    """Select the run's tutors and split them into batches; requested ids that are unknown are reported."""
+    request = MetricsRequest.from_params(context["params"])
     day = reference_date(context)
-    requested = params.get("tutor_ids")
     with postgres_hook(TUTORING_DB).get_conn() as conn:
         rows = conn.execute(
             read_sql(PACKAGE, "select_tutors.sql"),
-            {"include_inactive": bool(params.get("include_inactive")), "tutor_ids": requested},
+            {"include_inactive": request.include_inactive, "tutor_ids": list(request.tutor_ids or []) or None},
         ).fetchall()
     tutor_ids = [r[0] for r in rows]
-    unknown = sorted(set(requested or []) - set(tutor_ids))
+    unknown = request.unknown_ids(tutor_ids)
     if unknown:
         # Tutor ids are internal keys, not personal data; naming them is what makes the report useful.
         log.warning(
             "%d requested tutor id(s) are unknown%s: %s",
             len(unknown),
-            "" if params.get("include_inactive") else " or inactive (set include_inactive to include those)",
+            "" if request.include_inactive else " or inactive (set include_inactive to include those)",
             ", ".join(unknown),
         )
-    batch_size = int(params.get("batch_size") or DEFAULT_BATCH_SIZE)
-    planned = batches(tutor_ids, batch_size)
+    planned = batches(tutor_ids, request.batch_size)
     log.info(
         "Reference date R = %s; %d tutors to process in %d batch(es) of up to %d",
         day,
         len(tutor_ids),
         len(planned),
-        batch_size,
+        request.batch_size,
     )
-    context["ti"].xcom_push(key="unknown_tutor_ids", value=len(unknown))
-    context["ti"].xcom_push(key="started_at", value=time.time())  # for the summary's runtime
     return planned
 
 
@@ -112,9 +96,10 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
     ``created_at``/``updated_at`` are the run's reference instant, not the wall clock, so a rerun or a
     cleared instance writes byte-identical rows.
     """
+    started = time.perf_counter()  # a duration for the summary, not a business date
     day = reference_date(context)
-    start = reference_start(day)
-    stamp = computed_at(context)
+    start = start_of_day(day)
+    stamp = run_reference_time(context)  # created_at/updated_at: the same on every rerun of this run
     with transaction(TUTORING_DB) as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             read_sql(PACKAGE, "window_metrics.sql"),
@@ -144,10 +129,7 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
                     stamp,
                 )
             )
-        cur.execute(
-            "CREATE TEMP TABLE tutor_metrics_stage "
-            "(LIKE tutoring.tutor_performance_metrics INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        cur.execute(read_sql(PACKAGE, "stage_metrics.sql"))
         copy_rows(cur, "tutor_metrics_stage", STAGE_COLUMNS, rows)
         cur.execute(read_sql(PACKAGE, "upsert_metrics.sql"))
         saved = cur.rowcount
@@ -159,6 +141,7 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
         "metrics_saved": saved,
         "excluded_sessions": excluded,
         "tutors_with_excluded_sessions": sum(1 for m in widest if m["excluded_sessions"]),
+        "seconds": round(time.perf_counter() - started, 3),
     }
     log.info("%s: %d metrics saved for R = %s; %d out-of-range sessions excluded", batch["label"], saved, day, excluded)
     return result
@@ -166,25 +149,33 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
 
 def cleanup_old_metrics(context: Mapping[str, Any]) -> int:
     """With ``cleanup``, delete metrics for reference dates more than ``retention_days`` before R."""
-    params = context["params"]
-    if not params.get("cleanup"):
+    request = MetricsRequest.from_params(context["params"])
+    if not request.cleanup:
         log.info("cleanup not requested (param cleanup=false): nothing deleted")
         return 0
     day = reference_date(context)
-    cutoff = start_of_day(day - dt.timedelta(days=int(params["retention_days"])))
+    cutoff = start_of_day(day - dt.timedelta(days=request.retention_days))
     with transaction(TUTORING_DB) as conn:
         deleted = conn.execute(read_sql(PACKAGE, "cleanup_metrics.sql"), {"cutoff": cutoff}).rowcount
-    log.info("cleanup: deleted %d metric rows older than %s days before %s", deleted, params["retention_days"], day)
+    log.info("cleanup: deleted %d metric rows older than %s days before %s", deleted, request.retention_days, day)
     return deleted
 
 
-def summarize(context: Mapping[str, Any], planned: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Collect the batches' results (a failed batch has none), log the seed's summary block, alert if < 100%."""
-    ti = context["ti"]
+def summarize(
+    context: Mapping[str, Any], planned: Sequence[Mapping[str, Any]] | None, results: Sequence[Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """The batches' results (a failed batch has none), the seed's summary block in the log, Slack if < 100%.
+
+    ``results`` holds the results that exist, in map-index order; batches are matched by label. It is
+    read by index up to its length (iterating Airflow's lazy sequence asks for one item past the end,
+    which the task log reports as an error). ``planned`` is None when plan_batches itself failed."""
+    request = MetricsRequest.from_params(context["params"])
+    planned = planned or []
+    done = {r["label"]: r for r in (results[i] for i in range(len(results or []))) if r}
     successful = failed = saved = excluded = tutors_excluded = 0
     failed_batches = []
-    for index, batch in enumerate(planned):
-        result = ti.xcom_pull(task_ids="compute_batch", map_indexes=index)
+    for batch in planned:
+        result = done.get(batch["label"])
         if result is None:
             failed += len(batch["tutor_ids"])
             failed_batches.append(batch["label"])
@@ -193,18 +184,16 @@ def summarize(context: Mapping[str, Any], planned: list[Mapping[str, Any]]) -> d
         saved += result["metrics_saved"]
         excluded += result["excluded_sessions"]
         tutors_excluded += result["tutors_with_excluded_sessions"]
-    started = ti.xcom_pull(task_ids="plan_batches", key="started_at")
-    runtime = time.time() - started if started else 0.0  # a duration, not a business date
     summary = AggregationSummary(
         run_date=reference_date(context).isoformat(),
         total_tutors=sum(len(b["tutor_ids"]) for b in planned),
         successful=successful,
         failed=failed,
         total_metrics_saved=saved,
-        total_runtime_seconds=round(runtime, 2),
+        total_runtime_seconds=round(sum(r["seconds"] for r in done.values()), 2),
         excluded_sessions=excluded,
         tutors_with_excluded_sessions=tutors_excluded,
-        unknown_tutor_ids=ti.xcom_pull(task_ids="plan_batches", key="unknown_tutor_ids") or 0,
+        unknown_tutor_ids=len(request.unknown_ids(tid for b in planned for tid in b["tutor_ids"])),
         failed_batches=failed_batches,
     )
     for line in summary.log_block():

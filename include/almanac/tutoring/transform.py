@@ -20,7 +20,7 @@ completed session in the window.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +58,36 @@ def performance_tier(score: float | None) -> str | None:
         if score >= threshold:
             return tier
     return LOWEST_TIER
+
+
+DEFAULT_BATCH_SIZE = 1000  # 5,000 tutors → 5 mapped instances; one failing batch fails alone
+
+
+@dataclass(frozen=True)
+class MetricsRequest:
+    """The run's params, typed: every task reads them through this one place. The reference date comes
+    from the run (``business_date`` with the ``date`` override), not from here."""
+
+    tutor_ids: tuple[str, ...] | None
+    include_inactive: bool
+    cleanup: bool
+    retention_days: int
+    batch_size: int
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> MetricsRequest:
+        requested = params.get("tutor_ids")
+        return cls(
+            tutor_ids=tuple(requested) if requested else None,
+            include_inactive=bool(params.get("include_inactive")),
+            cleanup=bool(params.get("cleanup")),
+            retention_days=int(params.get("retention_days") or 90),
+            batch_size=int(params.get("batch_size") or DEFAULT_BATCH_SIZE),
+        )
+
+    def unknown_ids(self, selected: Iterable[str]) -> list[str]:
+        """Requested ids that were not selected (unknown, or inactive without include_inactive)."""
+        return sorted(set(self.tutor_ids or ()) - set(selected))
 
 
 def batches(tutor_ids: Sequence[str], batch_size: int) -> list[dict[str, Any]]:

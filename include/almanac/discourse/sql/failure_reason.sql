@@ -1,0 +1,1 @@
+SELECT failure_reason FROM discourse.versions WHERE version_id = %s
