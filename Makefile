@@ -34,12 +34,13 @@ run: install
 test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 3
+	# loadfile: a module's tests stay on one worker, in order (some share a database or an api-server).
+	$(PY) -m pytest -n 3 --dist loadfile
 
 # The integration suite again with every test database in a DST zone: almanac's SQL must not depend on
 # the session's TimeZone.
 test-tz: install
-	ALMANAC_TEST_TIMEZONE=America/Chicago $(PY) -m pytest -n 3 -q -m integration
+	ALMANAC_TEST_TIMEZONE=America/Chicago $(PY) -m pytest -n 3 --dist loadfile -q -m integration
 
 # The README's production install guide, followed word for word in a fresh virtualenv.
 install-check: install
