@@ -43,7 +43,6 @@ from almanac.provision import provision_tables
 from almanac.softcollection import tasks
 from almanac.softcollection.tables import TABLES
 
-
 #: Where ``choose_path`` sends the run after planning (checked by tests/dags).
 BRANCH_TARGETS = {
     tasks.Path.NO_CAMPAIGNS: "notify_no_campaigns",

@@ -119,22 +119,18 @@ def test_task_ids_are_snake_case(dagbag):
             assert re.fullmatch(r"[a-z][a-z0-9_]*", leaf), f"{dag.dag_id}.{task_id}"
 
 
-def test_parsing_touches_no_connection_variable_or_metadata_db(parse_report):
-    assert parse_report["import_errors"] == {}
-    assert parse_report["get_connection"] == 0
-    assert parse_report["variable_get"] == 0
-    assert parse_report["metadata_queries"] == []
-    assert set(parse_report["dag_ids"]) == set(EXPECTED_SCHEDULES)
-
-
-def test_parse_time_is_reported(parse_report, capsys):
-    # A figure, not a timed assert: DESIGN.md asks for well under a second; read it in the test output.
+def test_parsing_touches_no_connection_variable_or_metadata_db(parse_report, capsys):
+    # The parse time is a figure to read in the output (make test prints it), not a timed assert.
     with capsys.disabled():
         print(
             f"\n[dag integrity] dags/ parsed in {parse_report['parse_seconds']:.3f} s "
             f"({len(parse_report['dag_ids'])} DAGs)"
         )
-    assert parse_report["parse_seconds"] > 0
+    assert parse_report["import_errors"] == {}
+    assert parse_report["get_connection"] == 0
+    assert parse_report["variable_get"] == 0
+    assert parse_report["metadata_queries"] == []
+    assert set(parse_report["dag_ids"]) == set(EXPECTED_SCHEDULES)
 
 
 @pytest.mark.parametrize("dag_file", ["discourse_daily_refresh", "softcollection_daily_distribution"])

@@ -182,3 +182,40 @@ def test_a_run_with_nothing_to_compute_says_why_in_its_summary(fresh, airflow_ru
     summary = airflow_runner.xcom("tutoring_daily_metrics", metrics.run_id, "summarize")
     assert summary["total_tutors"] == 0
     assert summary["nothing_to_do"].startswith("no tutor selected")
+
+
+def test_every_dag_triggered_without_a_logical_date_takes_its_dates_from_run_after(fresh, airflow_runner):
+    """The UI's and REST's "trigger now": no logical date, no data interval; run_after stands in."""
+
+    def run(dag_id, run_after, conf=None):
+        result = airflow_runner.run(dag_id, logical_date=None, run_after=run_after, conf=conf)
+        _ran(result)
+        return result
+
+    result = run("tutoring_daily_metrics", dt.datetime(2024, 5, 7, 5, tzinfo=UTC))
+    assert airflow_runner.xcom("tutoring_daily_metrics", result.run_id, "summarize")["run_date"] == "2024-05-07"
+
+    result = run("learning_daily_snapshots", dt.datetime(2024, 5, 6, 0, 10, tzinfo=UTC))
+    summary = airflow_runner.xcom("learning_daily_snapshots", result.run_id, "create_daily_snapshots")
+    assert summary["snapshot_date"] == "2024-05-05"
+    result = run("learning_weekly_recommendations", dt.datetime(2024, 5, 6, 6, 10, tzinfo=UTC))
+    summary = airflow_runner.xcom("learning_weekly_recommendations", result.run_id, "refresh_recommendations")
+    assert summary["week_start"] == "2024-05-06"
+
+    # 12:00 UTC is 07:00 in Chicago (CDT): yesterday there is 2024-05-05
+    result = run("productivity_recalculation", dt.datetime(2024, 5, 6, 12, tzinfo=UTC))
+    summary = airflow_runner.xcom("productivity_recalculation", result.run_id, "summarize")
+    assert (summary["start_date"], summary["end_date"]) == ("2024-05-05", "2024-05-05")
+
+    # 20:00 UTC on May 5 is already May 6 in Almaty (UTC+5)
+    result = run("softcollection_daily_distribution", dt.datetime(2024, 5, 5, 20, tzinfo=UTC))
+    assert airflow_runner.xcom("softcollection_daily_distribution", result.run_id, "build_plan")["run_date"] == (
+        "2024-05-06"
+    )
+
+    run("discourse_daily_refresh", dt.datetime(2024, 5, 4, 4, tzinfo=UTC))
+    assert fresh.query("SELECT last_refresh_date FROM discourse.system_status") == [(dt.date(2024, 5, 4),)]
+    result = run("discourse_trimester_reset", dt.datetime(2024, 5, 4, 9, tzinfo=UTC))
+    assert airflow_runner.xcom("discourse_trimester_reset", result.run_id, "backup_live_state")["reset_date"] == (
+        "2024-05-04"
+    )

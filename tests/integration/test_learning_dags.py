@@ -217,3 +217,75 @@ def test_next_week_deactivates_last_weeks_recommendations(recommendation_data, a
         "SELECT count(*) FROM learning.adaptive_recommendations WHERE is_active AND week_start < %s", (next_week,)
     )[0]
     assert active == 0
+
+
+@pytest.fixture
+def refuse_user_2(warehouse):
+    """A storage failure for one student's rows, injected where production errors happen: in the write."""
+
+    def install(table: str) -> None:
+        warehouse.execute(
+            f"""
+            CREATE FUNCTION learning.refuse_user_2() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'simulated storage failure'; END $$;
+            CREATE TRIGGER refuse_user_2 BEFORE INSERT ON {table}
+            FOR EACH ROW WHEN (NEW.user_id = 2) EXECUTE FUNCTION learning.refuse_user_2();
+            """
+        )
+
+    def remove() -> None:
+        for table in ("learning.performance_snapshots", "learning.adaptive_recommendations"):
+            warehouse.execute(f"DROP TRIGGER IF EXISTS refuse_user_2 ON {table}")
+        warehouse.execute("DROP FUNCTION IF EXISTS learning.refuse_user_2()")
+
+    yield install, remove
+    remove()
+
+
+def test_a_failed_snapshot_keeps_the_days_rows_alerts_and_clearing_heals(
+    snapshot_data, airflow_runner, slack, refuse_user_2
+):
+    install, remove = refuse_user_2
+    day = dt.date(2026, 3, 5)
+    assert airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6)).state == "success"
+    before = snapshot_data.query("SELECT * FROM learning.performance_snapshots ORDER BY user_id")
+    runs_before = snapshot_data.query("SELECT * FROM learning.snapshot_runs")
+    install("learning.performance_snapshots")
+
+    failed = airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6))
+
+    assert failed.state == "failed"
+    assert failed.task_states["create_daily_snapshots"] == "failed"
+    assert failed.tries["create_daily_snapshots"] == 3  # the production retries, without their delay
+    assert snapshot_data.query("SELECT * FROM learning.performance_snapshots ORDER BY user_id") == before
+    assert snapshot_data.query("SELECT * FROM learning.snapshot_runs") == runs_before
+    alert = next(t for t in slack.texts if "create_daily_snapshots" in t)
+    assert "learning_daily_snapshots" in alert
+    assert "simulated storage failure" in alert
+
+    remove()
+    healed = airflow_runner.clear_and_resume(SNAPSHOTS, failed.run_id, ["create_daily_snapshots"])
+    assert healed.state == "success", healed.task_states
+    assert snapshot_data.query("SELECT * FROM learning.performance_snapshots ORDER BY user_id") == before
+    assert snapshot_rows(snapshot_data, day)  # D's snapshots, as the first run wrote them
+
+
+def test_a_failed_recommendation_run_keeps_the_weeks_rows_alerts_and_clearing_heals(
+    recommendation_data, airflow_runner, slack, refuse_user_2
+):
+    install, remove = refuse_user_2
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6)).state == "success"
+    before = recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id")
+    install("learning.adaptive_recommendations")
+
+    failed = airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6))
+
+    assert failed.state == "failed"
+    assert failed.task_states["refresh_recommendations"] == "failed"
+    assert recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id") == before
+    assert any("refresh_recommendations" in t and "simulated storage failure" in t for t in slack.texts)
+
+    remove()
+    healed = airflow_runner.clear_and_resume(RECOMMENDATIONS, failed.run_id, ["refresh_recommendations"])
+    assert healed.state == "success", healed.task_states
+    assert recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id") == before

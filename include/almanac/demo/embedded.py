@@ -154,12 +154,14 @@ class EmbeddedPostgres:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
     def drop_stale_test_databases(self) -> None:
-        """Drop ``almanac_test_<pid>`` databases whose pytest process is gone (killed runs)."""
+        """Drop the tests' ``almanac_<purpose>_<pid>`` databases whose pytest process is gone (killed runs)."""
         with self.connect(autocommit=True) as conn:
-            names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'almanac_test_%'")]
+            names = [
+                r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname ~ '^almanac_[a-z]+_[0-9]+$'")
+            ]
         for name in names:
             pid = name.rsplit("_", 1)[-1]
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if not _alive(int(pid)):
                 self.drop_database(name)
 
     def postgres_conn(self, dbname: str) -> dict:
@@ -184,13 +186,3 @@ def slack_conn_env(webhook_url: str) -> dict[str, str]:
     """``AIRFLOW_CONN_SLACK_ALERTS`` for a webhook URL (the port must be inside the URL, see AIRFLOW-NOTES)."""
     value = json.dumps({"conn_type": "slackwebhook", "password": webhook_url})
     return {f"AIRFLOW_CONN_{connections.SLACK_ALERTS.upper()}": value}
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

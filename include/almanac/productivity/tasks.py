@@ -9,9 +9,11 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from psycopg import sql
+
 from almanac.calendar import business_date, start_of_day
 from almanac.connections import PRODUCTIVITY_DB
-from almanac.db import execute_script, read_sql, transaction
+from almanac.db import execute_script, qualified, read_sql, transaction
 from almanac.productivity.transform import InvalidRequestError, Request, chunk_range, resolve_request
 
 log = logging.getLogger(__name__)
@@ -124,9 +126,10 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
         if stage == "alerts":
             refuse_alerts_without_roles(conn, params, chunk["label"])
         if request.clear_existing:
-            result["deleted"] = conn.execute(
-                f"DELETE FROM {table} WHERE {date_column} BETWEEN %(start_date)s AND %(end_date)s", params
-            ).rowcount
+            delete = sql.SQL("DELETE FROM {} WHERE {} BETWEEN %(start_date)s AND %(end_date)s").format(
+                qualified(table), sql.Identifier(date_column)
+            )
+            result["deleted"] = conn.execute(delete, params).rowcount
         if stage in CHUNK_STAGES:
             with conn.cursor() as cur:
                 execute_script(cur, read_sql(PACKAGE, "prepare_chunk.sql"), params)
@@ -187,7 +190,7 @@ def refresh_cache(request_data: Mapping[str, Any]) -> list[str]:
     skip_unless_selected(request, "cache")
     with transaction(PRODUCTIVITY_DB) as conn:
         for view in MATERIALIZED_VIEWS:
-            conn.execute(f"REFRESH MATERIALIZED VIEW {view}")
+            conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW {}").format(qualified(view)))
     log.info("refreshed %s", ", ".join(MATERIALIZED_VIEWS))
     return list(MATERIALIZED_VIEWS)
 
