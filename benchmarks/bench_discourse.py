@@ -20,7 +20,7 @@ import os
 from almanac.demo.discourse_fake_server import FakeDiscourse
 from almanac.discourse import tasks
 from almanac.discourse.client import page_limit
-from almanac.discourse.transform import relevant_courses
+from almanac.discourse.transform import irrelevant_categories, relevant_courses
 from benchmarks.harness import Workload, timed
 
 COURSES, USERS = 45, 3200
@@ -126,7 +126,7 @@ def fewest_calls(server: FakeDiscourse, reset_date: dt.date) -> int:
         return max(1, -(-rows // limit))
 
     windows = [(start, end) for _, start, end in tasks.fetch_windows(reset_date)]
-    courses = relevant_courses(server.categories)
+    courses = relevant_courses(server.categories, irrelevant_categories())
     return (
         pages(len(server.categories))
         + pages(len(server.users))

@@ -13,7 +13,7 @@ import datetime as dt
 
 from almanac.demo.tutoring_data import generate
 from almanac.tutoring import tasks
-from almanac.tutoring.transform import batches, composite_score, performance_tier
+from almanac.tutoring.transform import DEFAULT_BATCH_SIZE, batches, composite_score, performance_tier
 from benchmarks.harness import Workload, timed
 
 TUTORS = 5000
@@ -123,7 +123,7 @@ def run(ctx) -> list[Workload]:
     }
 
     def almanac_run():
-        return [tasks.compute_batch(context, b) for b in batches(tutor_ids, tasks.DEFAULT_BATCH_SIZE)]
+        return [tasks.compute_batch(context, b) for b in batches(tutor_ids, DEFAULT_BATCH_SIZE)]
 
     results, almanac_seconds = timed(almanac_run)
     saved = sum(r["metrics_saved"] for r in results)
