@@ -62,7 +62,7 @@ def _round(value: Decimal, places: str = "0.01") -> Decimal:
 
 
 def process_employee_day(conn, employee_id: int, day: dt.date, roles: dict, primary_role: int) -> None:
-    """One employee-day the seed's way, with the rules of DESIGN.md §4.4 as almanac applies them."""
+    """One employee-day the seed's way, with the rules of docs/productivity.md#contract as almanac applies them."""
     cur = conn.cursor()
     shifts = cur.execute(SHIFTS_OF_DAY, (employee_id, day)).fetchall()
     if not shifts:

@@ -1,7 +1,7 @@
 """
 ### almanac_connection_check
 
-Checks that every warehouse connection of almanac (DESIGN.md §2) answers `SELECT 1`.
+Checks that every warehouse connection of almanac (docs/contracts.md#connections) answers `SELECT 1`.
 
 **When**: manual only — trigger it after a deploy or a credentials change.
 **Tasks**: `check_connection` is mapped over the connection ids; each instance is named after its id.

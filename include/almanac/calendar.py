@@ -1,6 +1,6 @@
 """Business dates and trimesters: pure functions, no Airflow imports at module level.
 
-Business dates come from the run, never from the wall clock (DESIGN.md §3). A cron schedule gives
+Business dates come from the run, never from the wall clock (docs/contracts.md#business-dates). A cron schedule gives
 ``CronTriggerTimetable``, whose data interval is a point, so every DAG derives its date from
 ``data_interval_end``. A run triggered without a logical date has no ``data_interval_*`` keys in its
 context at all; ``dag_run.run_after`` stands in for it, so "trigger now" works everywhere.
@@ -52,7 +52,7 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-# --- trimesters (DESIGN.md §4.1): t1 = Jan 1–Apr 30, t2 = May 1–Aug 31, t3 = Sep 1–Dec 31 ---
+# --- trimesters (docs/discourse.md#trimesters): t1 = Jan 1–Apr 30, t2 = May 1–Aug 31, t3 = Sep 1–Dec 31 ---
 
 TRIMESTER_START_MONTHS = (1, 5, 9)
 

@@ -1,4 +1,4 @@
-"""Connection ids (fixed by DESIGN.md §2). Every one can be set with an ``AIRFLOW_CONN_<ID>`` env var."""
+"""Connection ids (fixed by docs/contracts.md#connections). Every one can be set with an ``AIRFLOW_CONN_<ID>`` env var."""
 
 from __future__ import annotations
 

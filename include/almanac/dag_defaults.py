@@ -1,4 +1,4 @@
-"""What every almanac DAG shares (DESIGN.md §3), defined once and tested once.
+"""What every almanac DAG shares (docs/contracts.md#what-every-dag-shares), defined once and tested once.
 
 - ``default_args``: owner, 2 retries with exponential backoff (1 → 2 → … min, capped), an
   ``execution_timeout`` on every task, and the Slack :class:`~almanac.notify.TaskFailureNotifier` as

@@ -1,6 +1,6 @@
 """Hook helpers for idempotent writes on Postgres.
 
-The rule (DESIGN.md §1): a task writes its partition — a date, a window, a version — by replacing it
+The rule (docs/contracts.md#idempotent-writes): a task writes its partition — a date, a window, a version — by replacing it
 inside one transaction, or upserts on a natural key. Replacing means ``DELETE`` the partition and
 write the new rows (an ``INSERT … SELECT`` from a ``.sql`` file, or :func:`copy_rows`) inside one
 :func:`transaction`, so a reader (or a failure half-way) sees either the old partition or the new one,

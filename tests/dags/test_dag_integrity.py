@@ -3,7 +3,7 @@
 Every DAG: imports cleanly; carries a domain tag, the almanac owner and a doc_md for operators;
 every task has retries >= 2 with exponential backoff, an execution_timeout and the Slack failure
 notifier; the DAG has the DAG-level failure callback, max_active_runs=1 and catchup=False. The
-DAG ids and schedules are DESIGN.md §3's. Parsing dags/ touches no connection or Variable and
+DAG ids and schedules are those of docs/contracts.md#dags-and-schedules. Parsing dags/ touches no connection or Variable and
 issues no metadata-DB query.
 """
 
@@ -21,7 +21,7 @@ from almanac.dag_defaults import DOMAIN_TAGS, OWNER
 from almanac.demo.embedded import PROJECT_ROOT
 from almanac.notify import TaskFailureNotifier, on_dag_failure
 
-#: DESIGN.md §3: dag_id → (cron, timezone). None = manual only.
+#: docs/contracts.md#dags-and-schedules: dag_id → (cron, timezone). None = manual only.
 EXPECTED_SCHEDULES = {
     "discourse_daily_refresh": ("15 3 * * *", "UTC"),
     "discourse_trimester_reset": ("30 3 1 1,5,9 *", "UTC"),

@@ -4,10 +4,10 @@ One server (data dir ``<home>/pgdata``, Unix socket only, no TCP port) holds:
 
 - the warehouse database (``almanac`` for ``make run`` / ``make demo``; one throw-away database per
   pytest session, so concurrent test runs never see each other's rows), with every schema of
-  DESIGN.md §2;
+  docs/contracts.md#connections;
 - the Airflow metadata database ``airflow`` for ``make run`` (tests use SQLite, see tests/conftest.py).
 
-Every warehouse connection id of DESIGN.md §2 points at that database through ``AIRFLOW_CONN_*``
+Every warehouse connection id of docs/contracts.md#connections points at that database through ``AIRFLOW_CONN_*``
 env vars built by :func:`connection_env`. The same code serves ``make run``, ``make demo`` and the tests.
 
 pgserver reference-counts the processes that use one data dir: the server stops when the last
@@ -183,6 +183,6 @@ def connection_env(pg: EmbeddedPostgres, warehouse_db: str) -> dict[str, str]:
 
 
 def slack_conn_env(webhook_url: str) -> dict[str, str]:
-    """``AIRFLOW_CONN_SLACK_ALERTS`` for a webhook URL (the port must be inside the URL, see AIRFLOW-NOTES)."""
+    """``AIRFLOW_CONN_SLACK_ALERTS`` for a webhook URL (the port must be inside the URL, see docs/contracts.md#connections)."""
     value = json.dumps({"conn_type": "slackwebhook", "password": webhook_url})
     return {f"AIRFLOW_CONN_{connections.SLACK_ALERTS.upper()}": value}

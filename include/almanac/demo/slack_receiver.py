@@ -2,7 +2,7 @@
 
 It accepts ``POST`` with a JSON body, as Slack's webhook does, answers ``200 ok``, and records every
 body. The real notifier code posts to it through the ``slack_alerts`` connection, whose password is
-the receiver's whole URL (see AIRFLOW-NOTES.md). ``make run`` appends the texts to a log file; the
+the receiver's whole URL (see docs/contracts.md#connections). ``make run`` appends the texts to a log file; the
 tests read :attr:`SlackReceiver.payloads`. ``fail_with`` makes it answer an error status, and
 :meth:`SlackReceiver.go_down` / :meth:`SlackReceiver.come_back` close and reopen its port, to test
 that a Slack outage is handled.

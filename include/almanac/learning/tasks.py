@@ -24,7 +24,7 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def snapshot_day(context: Mapping[str, Any]) -> dt.date:
-    """D = the last full UTC day before the run's data_interval_end (DESIGN.md §3)."""
+    """D = the last full UTC day before the run's data_interval_end (docs/contracts.md#business-dates)."""
     return business_date(context, days_before=1)
 
 
@@ -81,7 +81,7 @@ def create_daily_snapshots(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def recommendation_week(context: Mapping[str, Any]) -> dt.date:
-    """week_start = Monday of the run's data_interval_end date (DESIGN.md §3)."""
+    """week_start = Monday of the run's data_interval_end date (docs/contracts.md#business-dates)."""
     return week_start(business_date(context))
 
 

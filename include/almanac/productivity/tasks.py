@@ -19,7 +19,7 @@ from almanac.productivity.transform import InvalidRequestError, Request, chunk_r
 log = logging.getLogger(__name__)
 
 PACKAGE = "almanac.productivity"
-#: Work dates are dates of clock_in in the warehouse's time zone (DESIGN.md §4.4).
+#: Work dates are dates of clock_in in the warehouse's time zone (docs/productivity.md#contract).
 WORK_TZ = "America/Chicago"
 
 #: Date-ranged stages: (table, its date column, statement file).

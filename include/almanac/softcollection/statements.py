@@ -1,7 +1,7 @@
 """SQLAlchemy Core tables and statements that run unchanged on Oracle (production) and Postgres.
 
 Names are lower case and unquoted, so Oracle folds them to its upper-case DSSB_APP.SC_LOCAL_CONTROL
-etc. and Postgres finds its lower-case dssb_app.sc_local_control (DESIGN.md §2). The engine comes from
+etc. and Postgres finds its lower-case dssb_app.sc_local_control (docs/contracts.md#connections). The engine comes from
 the Airflow connection (its hook's connection through ``creator``), so the dialect follows the
 connection type: ``oracle`` → oracle+oracledb, ``postgres`` → postgresql+psycopg.
 """

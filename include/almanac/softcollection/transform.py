@@ -1,6 +1,6 @@
 """The distribution plan (pure): who goes to which campaign and group on run date D.
 
-Rules (DESIGN.md §4.3): shuffle the eligible IINs with a seed derived from D (the same D always gives the
+Rules (docs/softcollection.md#distribution-rules-ds-plan): shuffle the eligible IINs with a seed derived from D (the same D always gives the
 same plan), split them equally over the active campaigns ordered by theory_id (base = n // k, the last
 campaign takes the remainder), then each campaign's share equally over groups A–E the same way (group E
 takes the remainder). THEORY_ID = ``<theory_id>.<1..5>`` for A..E.

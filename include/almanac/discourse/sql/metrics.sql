@@ -1,4 +1,4 @@
--- Metrics of one version for the given trimesters, replacing them (DESIGN.md §4.1):
+-- Metrics of one version for the given trimesters, replacing them (docs/discourse.md#formulas):
 -- per (trimester, course, user) the raw counts by action type, days_active (distinct UTC days with any
 -- action), the weighted unnormalized score and 100·ln(1+s)/ln(1+max s in that course and trimester);
 -- per (trimester, user) the platform score = Σ course scores + 0.1·posts_read + 0.5·days_visited (#102),

@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS discourse.v_platform_scores (
     PRIMARY KEY (version_id, trimester_id, user_id)
 );
 
--- The readers' tables (DESIGN.md §4.1): the live version only.
+-- The readers' tables (docs/discourse.md#contract): the live version only.
 CREATE OR REPLACE VIEW discourse.courses AS
 SELECT c.category_id, c.name, c.slug, c.parent_category_id, c.is_uncategorized
 FROM discourse.v_courses c JOIN discourse.system_status s ON c.version_id = s.live_version_id;

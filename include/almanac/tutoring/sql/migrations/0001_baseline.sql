@@ -1,7 +1,7 @@
 -- tutoring, version 1: the table almanac owns (the layout of every install made before versioning). It
 -- keeps the seed's columns, with `window` renamed `metric_window`.
 -- One row per (tutor, reference date R, window). calculation_date is always R at 00:00 UTC, so the
--- unique key on it is the unique key on "calculation_date's date" of DESIGN.md §4.5; metric_id spells
+-- unique key on it is the unique key on "calculation_date's date" of docs/tutoring.md#contract; metric_id spells
 -- the same key as text (the seed's primary key).
 CREATE TABLE IF NOT EXISTS tutoring.tutor_performance_metrics (
     metric_id                   text PRIMARY KEY,
