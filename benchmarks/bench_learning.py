@@ -99,13 +99,13 @@ def differing_rows(conn) -> int:
 
 RECOMMENDATION_QUERIES = {
     "latest": "SELECT pace_score, quiz_average FROM learning.performance_snapshots WHERE user_id = %s"
-    " AND snapshot_date <= %s ORDER BY snapshot_date DESC LIMIT 1",
+    " AND snapshot_date < %s ORDER BY snapshot_date DESC LIMIT 1",
     "recent": "SELECT 1 FROM learning.lesson_progress WHERE user_id = %s AND ((started_at >= %s AND started_at < %s)"
     " OR (completed_at >= %s AND completed_at < %s)) LIMIT 1",
     "quiz": "SELECT q.lesson_id, l.title, q.score FROM learning.quiz_attempts q JOIN learning.lessons l USING (lesson_id)"
     " WHERE q.user_id = %s AND q.attempted_at < %s",
     "lessons": "SELECT e.enrolled_at, e.course_id, l.sequence_no, l.title, l.lesson_id FROM learning.enrollments e"
-    " JOIN learning.lessons l USING (course_id) WHERE e.user_id = %s",
+    " JOIN learning.lessons l USING (course_id) WHERE e.user_id = %s AND e.enrolled_at < %s",
     "completed": "SELECT lesson_id FROM learning.lesson_progress WHERE user_id = %s AND completed_at < %s",
 }
 
@@ -143,7 +143,7 @@ def recommendations_of(cur, user_id: int, week: dt.date) -> list[tuple]:
         rows.append(("re_engage", "Pick up where you left off", "No lesson activity in the last 7 days", "medium"))
     if not (behind or struggling or idle):
         done = {r[0] for r in cur.execute(q["completed"], (user_id, window_end))}
-        remaining = sorted(r for r in cur.execute(q["lessons"], (user_id,)) if r[4] not in done)
+        remaining = sorted(r for r in cur.execute(q["lessons"], (user_id, window_end)) if r[4] not in done)
         title = f"Next: {remaining[0][3]}" if remaining else "All lessons done: choose your next course"
         rows.append(("advance", title, "On pace and doing well", "low"))
     return rows

@@ -1,7 +1,7 @@
 """
 ### learning_weekly_recommendations
 
-Rule-based recommendations for every active student from the latest snapshot (seed 001, job 2), in
+Rule-based recommendations for every active student from the latest snapshot before the week (seed 001, job 2), in
 `learning.adaptive_recommendations`.
 
 **When**: Mondays 06:00 UTC. week_start W = Monday of `data_interval_end`.

@@ -219,6 +219,19 @@ def test_next_week_deactivates_last_weeks_recommendations(recommendation_data, a
     assert active == 0
 
 
+def test_a_later_rerun_of_a_week_reads_what_the_monday_run_read(recommendation_data, airflow_runner):
+    """W's own snapshot (written Tuesday 00:00), an enrollment and progress from W on must not change W."""
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6)).state == "success"
+    monday = recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id")
+    with recommendation_data.connect() as conn:
+        # Days later: user 4 fell behind in W's snapshot, enrolled in Biology and finished A3 during W.
+        conn.execute("INSERT INTO learning.performance_snapshots VALUES (4, %s, 20, 20, 0, 0, %s)", (W, ts(3, 10)))
+        conn.execute("INSERT INTO learning.enrollments VALUES (4, 2, %s, '2026-05-01')", (ts(3, 9, 12),))
+        conn.execute("INSERT INTO learning.lesson_progress VALUES (4, 13, %s, %s, 600)", (ts(3, 9, 8), ts(3, 9, 9)))
+    assert airflow_runner.run(RECOMMENDATIONS, logical_date=ts(3, 9, 6)).state == "success"
+    assert recommendation_data.query("SELECT * FROM learning.adaptive_recommendations ORDER BY id") == monday
+
+
 @pytest.fixture
 def refuse_user_2(warehouse):
     """A storage failure for one student's rows, injected where production errors happen: in the write."""

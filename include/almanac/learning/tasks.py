@@ -117,7 +117,7 @@ def refresh_recommendations(context: Mapping[str, Any]) -> dict[str, Any]:
             "SELECT count(DISTINCT user_id) FROM learning.adaptive_recommendations WHERE week_start = %s", (week,)
         ).fetchone()
     log.info("recommendations for week %s: %d students, %s", week, students, counts)
-    nothing = None if students else f"no active student has a snapshot on or before {week}"
+    nothing = None if students else f"no active student has a snapshot before {week}"
     if nothing:
         log.warning("nothing to recommend: %s", nothing)
     return {"week_start": week.isoformat(), "students": students, "by_type": counts, "nothing_to_do": nothing}

@@ -1,5 +1,7 @@
 -- Weekly recommendations for week W (a Monday), replacing that week's rows in one transaction.
--- From each active student's latest snapshot on or before W:
+-- From each active student's latest snapshot before W (W − 1 day is the one the run waits for; W's own,
+-- written from Tuesday on, would make a later rerun of W differ from the Monday run), and only rows
+-- dated before W:
 --   pace_score < 70                          → catch_up  (high)
 --   quiz_average < 60                        → review    (high), naming the lowest-scoring lesson
 --   no lesson progress in [W − 7 days, W)     → re_engage (medium)
@@ -14,7 +16,7 @@ latest AS (
     SELECT DISTINCT ON (s.user_id) s.*
     FROM learning.performance_snapshots s
     JOIN active USING (user_id)
-    WHERE s.snapshot_date <= %(week_start)s
+    WHERE s.snapshot_date < %(week_start)s
     ORDER BY s.user_id, s.snapshot_date DESC
 ),
 recently_active AS (
@@ -40,7 +42,7 @@ next_lesson AS (
     JOIN learning.lessons l USING (course_id)
     LEFT JOIN learning.lesson_progress p
            ON p.user_id = e.user_id AND p.lesson_id = l.lesson_id AND p.completed_at < %(window_end)s
-    WHERE p.user_id IS NULL
+    WHERE e.enrolled_at < %(window_end)s AND p.user_id IS NULL
     ORDER BY e.user_id, e.enrolled_at, e.course_id, l.sequence_no
 ),
 flags AS (
