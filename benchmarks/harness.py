@@ -2,16 +2,30 @@
 ``run(ctx: BenchContext) -> list[Workload]``; :mod:`benchmarks.run` finds and runs them.
 
 A workload times almanac's way and a naive per-entity baseline (the seed's loop) on the same data in
-the same run, and the harness prints one line per workload: name, size, almanac seconds, baseline
-seconds, ratio. Figures are printed, never asserted: speed goals are read off this output.
+the same run, in up to two views (see :mod:`benchmarks.run`): ``local`` (the embedded server's Unix
+socket, ~0.03 ms a round trip) and ``rtt`` (the same server behind :mod:`benchmarks.rtt_proxy`, which
+adds a fixed round trip as a network would). Beside them, per workload:
+
+- **floor**: the cheapest pass that reads the same input and writes the same output — one scan of the
+  input rows (reading the columns the workload reads) and one COPY of the workload's output rows into
+  an empty copy of each output table (same columns, constraints and indexes), committed
+  (:func:`floor_seconds`). almanac's time over it says how much of its cost is computation that no
+  plan could skip;
+- **peak RSS**: how far the benchmark process's resident memory rose above where it stood when
+  almanac's (local) run began (:class:`PeakRss`, Linux's resettable high-water mark).
+
+Figures are printed, never asserted: speed goals are read off this output.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from psycopg import sql
 
 
 @dataclass
@@ -21,12 +35,28 @@ class Workload:
     almanac_seconds: float
     baseline_seconds: float | None = None
     note: str = ""
+    rtt_almanac_seconds: float | None = None
+    rtt_baseline_seconds: float | None = None
+    floor_seconds: float | None = None
+    rss_mb: float | None = None
 
     @property
     def ratio(self) -> float | None:
-        if not self.baseline_seconds or not self.almanac_seconds:
-            return None
-        return self.baseline_seconds / self.almanac_seconds
+        return _ratio(self.baseline_seconds, self.almanac_seconds)
+
+    @property
+    def rtt_ratio(self) -> float | None:
+        return _ratio(self.rtt_baseline_seconds, self.rtt_almanac_seconds)
+
+    @property
+    def floor_ratio(self) -> float | None:
+        return _ratio(self.almanac_seconds, self.floor_seconds)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return numerator / denominator
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -36,11 +66,101 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def format_table(rows: list[Workload]) -> str:
-    header = f"{'workload':<44} {'size':<34} {'almanac s':>10} {'baseline s':>11} {'ratio':>8}  note"
+class PeakRss:
+    """The rise of this process's peak resident set over its RSS at the start, in MB.
+
+    Linux keeps a high-water mark of the resident set (``VmHWM``) and resets it to the current RSS on
+    ``echo 5 > /proc/self/clear_refs``: resetting it before the workload and reading it after gives the
+    workload's own peak, however much earlier steps had used. Memory the allocator kept from an earlier
+    step and reuses is not counted again, so a figure is a lower bound of what the step needs on its
+    own; a step whose figure grows with the data is not streaming. ``mb`` is None where the kernel
+    offers no resettable mark.
+    """
+
+    def __init__(self) -> None:
+        self.mb: float | None = None
+        self._start_kb: int | None = None
+
+    def __enter__(self) -> PeakRss:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            self._start_kb = _status_kb("VmRSS")
+        except OSError:
+            self._start_kb = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._start_kb is not None:
+            self.mb = (_status_kb("VmHWM") - self._start_kb) / 1024
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+Scan = tuple[str, Mapping[str, Any] | None]
+Output = tuple[str, str, Mapping[str, Any] | None]
+
+
+def floor_seconds(connect: Callable[[], Any], scans: Sequence[Scan], outputs: Sequence[Output]) -> float:
+    """Seconds of the cheapest pass over the same data: every ``scans`` query (each reads a workload's
+    input rows, e.g. ``SELECT count(a), count(b) FROM t WHERE <window>``), then one COPY per output of the
+    rows ``(table, where, params)`` selects — taken from almanac's own result beforehand, untimed — into
+    an empty ``LIKE table INCLUDING ALL`` copy, in one transaction."""
+    with connect() as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE")
+        conn.execute("CREATE SCHEMA bench_floor")
+        payloads = []
+        for n, (table, where, params) in enumerate(outputs):
+            target = sql.Identifier("bench_floor", f"output_{n}")
+            source = sql.Identifier(*table.split("."))
+            conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(target, source))
+            query = sql.SQL("COPY (SELECT * FROM {} WHERE {}) TO STDOUT").format(source, sql.SQL(where))
+            data = bytearray()
+            with conn.cursor().copy(query, params) as copy:
+                for block in copy:
+                    data += block
+            payloads.append((target, bytes(data)))
+        conn.commit()
+        start = time.perf_counter()
+        for query, params in scans:
+            conn.execute(query, params).fetchall()
+        for target, data in payloads:
+            with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+                copy.write(data)
+        conn.commit()
+        elapsed = time.perf_counter() - start
+        conn.execute("DROP SCHEMA bench_floor CASCADE")
+        conn.commit()
+    return elapsed
+
+
+def _seconds(value: float | None, width: int) -> str:
+    return f"{value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
+
+
+def _times(value: float | None, width: int) -> str:
+    return f"{value:>{width - 1}.1f}x" if value is not None else f"{'-':>{width}}"
+
+
+def format_table(rows: list[Workload], *, rtt_label: str = "0.5 ms RTT") -> str:
+    """One line per workload (local almanac, baseline and ratio; the same through the RTT proxy; floor
+    and almanac's multiple of it; peak RSS rise), then its size and note on an indented line."""
+    rtt = f"— {rtt_label}:"
+    header = (
+        f"{'workload':<44} {'almanac s':>9} {'baseline s':>10} {'ratio':>7}  {rtt:<16}{'almanac s':>9}"
+        f" {'baseline s':>10} {'ratio':>7}  {'floor s':>7} {'×floor':>6} {'RSS +MB':>7}"
+    )
     lines = [header, "-" * len(header)]
     for w in rows:
-        baseline = f"{w.baseline_seconds:>11.2f}" if w.baseline_seconds is not None else f"{'-':>11}"
-        ratio = f"{w.ratio:>7.1f}x" if w.ratio is not None else f"{'-':>8}"
-        lines.append(f"{w.name:<44} {w.size:<34} {w.almanac_seconds:>10.2f} {baseline} {ratio}  {w.note}")
+        rss = f"{w.rss_mb:>7.0f}" if w.rss_mb is not None else f"{'-':>7}"
+        lines.append(
+            f"{w.name:<44} {_seconds(w.almanac_seconds, 9)} {_seconds(w.baseline_seconds, 10)} {_times(w.ratio, 7)}"
+            f"  {'':<16}{_seconds(w.rtt_almanac_seconds, 9)} {_seconds(w.rtt_baseline_seconds, 10)}"
+            f" {_times(w.rtt_ratio, 7)}  {_seconds(w.floor_seconds, 7)} {_times(w.floor_ratio, 6)} {rss}"
+        )
+        lines.append(f"    {w.size}; {w.note}")
     return "\n".join(lines)
