@@ -138,6 +138,35 @@ def floor_seconds(connect: Callable[[], Any], scans: Sequence[Scan], outputs: Se
     return elapsed
 
 
+def measure(
+    ctx, almanac: Callable[[], Any], baseline: Callable[[], Any] | None = None, *, reset=None, rtt_baseline=None
+):
+    """Time almanac's way (and its peak RSS) and the baseline over the Unix socket, then both again
+    through the RTT proxy when ``ctx`` runs one; baselines only where ``ctx.baselines``.
+
+    ``reset`` (untimed) empties almanac's output before each of its runs, so the second run writes into
+    empty tables as the first did. ``rtt_baseline``, if given, replaces the baseline's RTT run and
+    returns its own seconds (a sample scaled up, where the full loop would take minutes).
+    Returns almanac's first result and the timing fields of a :class:`Workload`."""
+    if reset:
+        reset()
+    with PeakRss() as rss:
+        result, seconds = timed(almanac)
+    timings = {"almanac_seconds": seconds, "rss_mb": rss.mb}
+    if baseline and ctx.baselines:
+        timings["baseline_seconds"] = timed(baseline)[1]
+    if ctx.rtt_ms:
+        with ctx.via_proxy():
+            if reset:
+                reset()
+            timings["rtt_almanac_seconds"] = timed(almanac)[1]
+            if rtt_baseline and ctx.baselines:
+                timings["rtt_baseline_seconds"] = rtt_baseline()
+            elif baseline and ctx.baselines:
+                timings["rtt_baseline_seconds"] = timed(baseline)[1]
+    return result, timings
+
+
 def _seconds(value: float | None, width: int) -> str:
     return f"{value:>{width}.2f}" if value is not None else f"{'-':>{width}}"
 
@@ -146,21 +175,49 @@ def _times(value: float | None, width: int) -> str:
     return f"{value:>{width - 1}.1f}x" if value is not None else f"{'-':>{width}}"
 
 
-def format_table(rows: list[Workload], *, rtt_label: str = "0.5 ms RTT") -> str:
-    """One line per workload (local almanac, baseline and ratio; the same through the RTT proxy; floor
-    and almanac's multiple of it; peak RSS rise), then its size and note on an indented line."""
-    rtt = f"— {rtt_label}:"
+def _mb(value: float | None, width: int) -> str:
+    return f"{value:>{width}.0f}" if value is not None else f"{'-':>{width}}"
+
+
+def format_table(rows: list[Workload], *, rtt_label: str = "RTT") -> str:
+    """One line per workload — over the Unix socket: almanac, baseline, ratio; the same through the RTT
+    proxy; the floor and almanac's multiple of it; almanac's peak RSS rise — then its size and note."""
     header = (
-        f"{'workload':<44} {'almanac s':>9} {'baseline s':>10} {'ratio':>7}  {rtt:<16}{'almanac s':>9}"
-        f" {'baseline s':>10} {'ratio':>7}  {'floor s':>7} {'×floor':>6} {'RSS +MB':>7}"
+        f"{'workload':<44} {'almanac s':>9} {'baseline s':>10} {'ratio':>7} | {rtt_label + ': almanac s':>22}"
+        f" {'baseline s':>10} {'ratio':>7} | {'floor s':>7} {'×floor':>6} | {'RSS +MB':>7}"
     )
     lines = [header, "-" * len(header)]
     for w in rows:
-        rss = f"{w.rss_mb:>7.0f}" if w.rss_mb is not None else f"{'-':>7}"
         lines.append(
             f"{w.name:<44} {_seconds(w.almanac_seconds, 9)} {_seconds(w.baseline_seconds, 10)} {_times(w.ratio, 7)}"
-            f"  {'':<16}{_seconds(w.rtt_almanac_seconds, 9)} {_seconds(w.rtt_baseline_seconds, 10)}"
-            f" {_times(w.rtt_ratio, 7)}  {_seconds(w.floor_seconds, 7)} {_times(w.floor_ratio, 6)} {rss}"
+            f" | {_seconds(w.rtt_almanac_seconds, 22)} {_seconds(w.rtt_baseline_seconds, 10)}"
+            f" {_times(w.rtt_ratio, 7)} | {_seconds(w.floor_seconds, 7)} {_times(w.floor_ratio, 6)} | {_mb(w.rss_mb, 7)}"
         )
         lines.append(f"    {w.size}; {w.note}")
+    return "\n".join(lines)
+
+
+def format_growth(runs: dict[int, list[Workload]]) -> str:
+    """Seconds per workload at each scale N, the growth t(N_max)/t(1) (≈ N_max is linear), almanac's
+    multiple of the floor at N_max and the peak RSS rise at each N (flat = streaming)."""
+    scales = sorted(runs)
+    top = scales[-1]
+    by_name = {n: {w.name: w for w in rows} for n, rows in runs.items()}
+    header = (
+        f"{'workload':<44} "
+        + " ".join(f"{f'N={n} s':>8}" for n in scales)
+        + f" {f't({top})/t(1)':>10} {f'×floor@{top}':>9} | "
+        + " ".join(f"{f'RSS@{n}':>7}" for n in scales)
+    )
+    lines = [header, "-" * len(header)]
+    for w in runs[scales[0]]:
+        at = [by_name[n].get(w.name) for n in scales]
+        last = at[-1]
+        growth = last.almanac_seconds / w.almanac_seconds if last else None
+        lines.append(
+            f"{w.name:<44} "
+            + " ".join(_seconds(x.almanac_seconds if x else None, 8) for x in at)
+            + f" {_times(growth, 10)} {_times(last.floor_ratio if last else None, 9)} | "
+            + " ".join(_mb(x.rss_mb if x else None, 7) for x in at)
+        )
     return "\n".join(lines)
