@@ -91,7 +91,7 @@ class PeakRss:
 
     def __exit__(self, *exc) -> None:
         if self._start_kb is not None:
-            self.mb = (_status_kb("VmHWM") - self._start_kb) / 1024
+            self.mb = max(0, _status_kb("VmHWM") - self._start_kb) / 1024
 
 
 def _status_kb(field: str) -> int:
