@@ -2,17 +2,17 @@
 ``run(ctx: BenchContext) -> list[Workload]``; :mod:`benchmarks.run` finds and runs them.
 
 A workload times almanac's way and a naive per-entity baseline (the seed's loop) on the same data in
-the same run, in up to two views (see :mod:`benchmarks.run`): ``local`` (the embedded server's Unix
-socket, ~0.03 ms a round trip) and ``rtt`` (the same server behind :mod:`benchmarks.rtt_proxy`, which
-adds a fixed round trip as a network would). Beside them, per workload:
+the same run (:func:`measure`), in up to two views: ``local`` (the embedded server's Unix socket,
+~0.03 ms a round trip) and ``rtt`` (the same server behind :mod:`benchmarks.rtt_proxy`, which adds a
+fixed round trip as a network would). Beside them, per workload:
 
 - **floor**: the cheapest pass that reads the same input and writes the same output — one scan of the
   input rows (reading the columns the workload reads) and one COPY of the workload's output rows into
   an empty copy of each output table (same columns, constraints and indexes), committed
-  (:func:`floor_seconds`). almanac's time over it says how much of its cost is computation that no
-  plan could skip;
-- **peak RSS**: how far the benchmark process's resident memory rose above where it stood when
-  almanac's (local) run began (:class:`PeakRss`, Linux's resettable high-water mark).
+  (:func:`floor_seconds`). almanac's multiple of it is what its computation, staging and round
+  trips cost beyond reading the input and writing the output once;
+- **peak RSS**: the benchmark process's peak resident memory during almanac's (local) run
+  (:class:`PeakRss`, Linux's resettable high-water mark); almanac's task code runs in this process.
 
 Figures are printed, never asserted: speed goals are read off this output.
 """
@@ -67,31 +67,31 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 class PeakRss:
-    """The rise of this process's peak resident set over its RSS at the start, in MB.
+    """This process's peak resident set during the block, in MB.
 
     Linux keeps a high-water mark of the resident set (``VmHWM``) and resets it to the current RSS on
-    ``echo 5 > /proc/self/clear_refs``: resetting it before the workload and reading it after gives the
-    workload's own peak, however much earlier steps had used. Memory the allocator kept from an earlier
-    step and reuses is not counted again, so a figure is a lower bound of what the step needs on its
-    own; a step whose figure grows with the data is not streaming. ``mb`` is None where the kernel
-    offers no resettable mark.
+    ``echo 5 > /proc/self/clear_refs``: resetting it before the block and reading it after gives the
+    block's own peak, whatever earlier steps peaked at. It includes what the process already holds
+    (Airflow, earlier steps' memory the allocator kept), so read it across N: a step whose peak grows
+    with the data holds the data in memory; a flat one streams. ``mb`` is None where the kernel offers
+    no resettable mark.
     """
 
     def __init__(self) -> None:
         self.mb: float | None = None
-        self._start_kb: int | None = None
+        self._resettable = False
 
     def __enter__(self) -> PeakRss:
         try:
             Path("/proc/self/clear_refs").write_text("5")
-            self._start_kb = _status_kb("VmRSS")
+            self._resettable = True
         except OSError:
-            self._start_kb = None
+            pass
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._start_kb is not None:
-            self.mb = max(0, _status_kb("VmHWM") - self._start_kb) / 1024
+        if self._resettable:
+            self.mb = _status_kb("VmHWM") / 1024
 
 
 def _status_kb(field: str) -> int:
@@ -181,10 +181,10 @@ def _mb(value: float | None, width: int) -> str:
 
 def format_table(rows: list[Workload], *, rtt_label: str = "RTT") -> str:
     """One line per workload — over the Unix socket: almanac, baseline, ratio; the same through the RTT
-    proxy; the floor and almanac's multiple of it; almanac's peak RSS rise — then its size and note."""
+    proxy; the floor and almanac's multiple of it; almanac's peak RSS — then its size and note."""
     header = (
         f"{'workload':<44} {'almanac s':>9} {'baseline s':>10} {'ratio':>7} | {rtt_label + ': almanac s':>22}"
-        f" {'baseline s':>10} {'ratio':>7} | {'floor s':>7} {'×floor':>6} | {'RSS +MB':>7}"
+        f" {'baseline s':>10} {'ratio':>7} | {'floor s':>7} {'×floor':>6} | {'RSS MB':>7}"
     )
     lines = [header, "-" * len(header)]
     for w in rows:
@@ -199,7 +199,7 @@ def format_table(rows: list[Workload], *, rtt_label: str = "RTT") -> str:
 
 def format_growth(runs: dict[int, list[Workload]]) -> str:
     """Seconds per workload at each scale N, the growth t(N_max)/t(1) (≈ N_max is linear), almanac's
-    multiple of the floor at N_max and the peak RSS rise at each N (flat = streaming)."""
+    multiple of the floor at N_max and the peak RSS at each N (flat = streaming)."""
     scales = sorted(runs)
     top = scales[-1]
     by_name = {n: {w.name: w for w in rows} for n, rows in runs.items()}
