@@ -65,9 +65,9 @@ format: install
 demo: install
 	$(PY) -m almanac.demo demo
 
-# Benchmarks (benchmarks/run.py): `make bench` at the seeds' scale (~5 min) with a +0.5 ms round-trip
+# Benchmarks (benchmarks/run.py): `make bench` at the seeds' scale (~3.5 min) with a +0.5 ms round-trip
 # view through a local proxy; SCALE=N multiplies every domain's entities (baselines at N=1 only);
-# RTT_MS=0 drops the proxy view. `make bench-growth`: almanac alone at N=1, 3, 10 (~15 min).
+# RTT_MS=0 drops the proxy view. `make bench-growth`: almanac alone at N=1, 3, 10 (~9 min).
 SCALE  ?= 1
 RTT_MS ?= 0.5
 bench: install

@@ -1,15 +1,16 @@
 """Entry point of ``make bench``: run every ``benchmarks/bench_<domain>.py`` and print the figures.
 
 Usage: ``python -m benchmarks.run [--scale N] [--rtt-ms MS] [--growth] [domain ...]`` (default: every
-domain that has a benchmark). The Makefile passes ``SCALE``, ``RTT_MS`` and ``GROWTH``:
+domain that has a benchmark). The Makefile passes ``SCALE`` and ``RTT_MS``:
 
-- ``make bench`` (N = 1, the seeds' scale, ~5 min): per workload, almanac and the seed-shaped
+- ``make bench`` (N = 1, the seeds' scale, ~3.5 min): per workload, almanac and the seed-shaped
   baseline over the embedded server's Unix socket, both again through :mod:`benchmarks.rtt_proxy`
   (``RTT_MS``, default 0.5; 0 turns that view off), the floor and peak RSS (:mod:`benchmarks.harness`).
+  Through the proxy, softcollection's and learning's loops run over a sample, scaled (see their modules).
 - ``make bench SCALE=10``: almanac with every domain's entity count × N. Baselines run at N = 1 only:
   their per-entity loops would take many minutes at N = 10.
-- ``make bench-growth``: almanac alone (no baselines, no RTT view) at N = 1, 3 and 10, each in a fresh
-  database, then the growth table. It takes ~15 minutes.
+- ``make bench-growth`` (``--growth``): almanac alone (no baselines, no RTT view) at N = 1, 3 and 10, each in a fresh
+  database, then the growth table. It takes ~9 minutes here.
 
 Runs against a fresh ``almanac_bench`` database on the embedded PostgreSQL, with the same Airflow
 environment as the tests (SQLite metadata in a temporary AIRFLOW_HOME), so DAG-level workloads can
@@ -159,7 +160,7 @@ def main(argv: list[str]) -> int:
         if args.growth:
             print(
                 f"growth: almanac alone at N = {', '.join(map(str, GROWTH_SCALES))} (no baselines, no RTT view),"
-                " a fresh database each; this takes ~15 minutes",
+                " a fresh database each; this takes ~9 minutes",
                 flush=True,
             )
             runs = {}
