@@ -65,8 +65,13 @@ class BenchContext:
     def via_proxy(self):
         """Inside: every warehouse connection — almanac's (the ``AIRFLOW_CONN_*`` env vars its hooks read)
         and :meth:`connect`'s — goes through the RTT proxy."""
-        conn = {"conn_type": "postgres", "host": "127.0.0.1", "port": self.proxy_port, "login": "postgres"}
-        conn["schema"] = self.dbname
+        conn = {
+            "conn_type": "postgres",
+            "host": "127.0.0.1",
+            "port": self.proxy_port,
+            "login": "postgres",
+            "schema": self.dbname,
+        }
         saved = {k: os.environ[k] for k in connection_env(self.pg, self.dbname)}
         os.environ.update({k: json.dumps(conn) for k in saved})
         self._through_proxy = True
