@@ -104,8 +104,7 @@ def start_proxy(pg: EmbeddedPostgres, ctx: BenchContext, rtt_ms: float) -> RttPr
     """Start the proxy and tune its delay until it adds ``rtt_ms`` to a round trip (within 5%, at most
     four tries): the proxy's own hops and thread wake-ups add ~0.2 ms here, beyond its sleeps. Prints
     the round trip it really adds, and checks that almanac's hooks go through it."""
-    info = pg._server.get_postmaster_info()
-    socket_path = f"{info.socket_dir}/.s.PGSQL.{info.port}"
+    socket_path = pg.socket_path
     direct = select_1_ms(ctx.connect)
     delay_ms = rtt_ms / 2
     for attempt in range(4):

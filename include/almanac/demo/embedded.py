@@ -130,6 +130,12 @@ class EmbeddedPostgres:
         info = self._server.get_postmaster_info()
         return str(info.socket_dir)
 
+    @property
+    def socket_path(self) -> str:
+        """The Unix socket file itself (``<socket_dir>/.s.PGSQL.<port>``), for a proxy in front of it."""
+        info = self._server.get_postmaster_info()
+        return f"{info.socket_dir}/.s.PGSQL.{info.port}"
+
     def connect(self, dbname: str = "postgres", *, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(host=self.socket_dir, user="postgres", dbname=dbname, autocommit=autocommit)
 
