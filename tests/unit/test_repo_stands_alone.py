@@ -1,7 +1,7 @@
 """The repository stands alone: no file points a reader at documents outside it.
 
 The contracts, formulas and Airflow facts a reader needs live in ``docs/``; a reference to a file beside
-the checkout (``../shared/…``, a design or notes file that is not in the repo) leaves a user with a dead
+the checkout (a sibling folder, a design or notes file that is not in the repo) leaves a user with a dead
 link. Relative links in Markdown must also resolve inside the repository.
 """
 

@@ -14,6 +14,7 @@ from psycopg import sql
 from almanac.calendar import business_date, start_of_day
 from almanac.connections import PRODUCTIVITY_DB
 from almanac.db import execute_script, qualified, read_sql, transaction
+from almanac.mapped import mapped_results
 from almanac.productivity.transform import InvalidRequestError, Request, chunk_range, resolve_request
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def summarize(
     for stage in RANGE_STAGES:
         if not request.selects(stage):
             continue
-        stage_results = [results[stage][i] for i in range(len(results[stage] or []))]
+        stage_results = mapped_results(results[stage])
         summary["rows_written"][stage] = sum(r["written"] for r in stage_results if r)
         if stage == "daily_scores":
             for key in ("invalid_shifts", "invalid_activity_windows", "employees_with_errors"):

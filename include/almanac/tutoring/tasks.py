@@ -13,6 +13,7 @@ from psycopg.rows import dict_row
 from almanac.calendar import business_date, run_reference_time, start_of_day
 from almanac.connections import TUTORING_DB
 from almanac.db import copy_rows, postgres_hook, read_sql, transaction
+from almanac.mapped import mapped_results
 from almanac.notify import format_summary, send_message_quietly
 from almanac.tutoring.transform import (
     WINDOW_DAYS,
@@ -166,12 +167,11 @@ def summarize(
 ) -> dict[str, Any]:
     """The batches' results (a failed batch has none), the seed's summary block in the log, Slack if < 100%.
 
-    ``results`` holds the results that exist, in map-index order; batches are matched by label. It is
-    read by index up to its length (iterating Airflow's lazy sequence asks for one item past the end,
-    which the task log reports as an error). ``planned`` is None when plan_batches itself failed."""
+    ``results`` holds the results that exist, in map-index order; batches are matched by label.
+    ``planned`` is None when plan_batches itself failed."""
     request = MetricsRequest.from_params(context["params"])
     planned = planned or []
-    done = {r["label"]: r for r in (results[i] for i in range(len(results or []))) if r}
+    done = {r["label"]: r for r in mapped_results(results) if r}
     successful = failed = saved = excluded = tutors_excluded = 0
     failed_batches = []
     for batch in planned:
