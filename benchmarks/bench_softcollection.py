@@ -1,9 +1,10 @@
 """softcollection at the issue's scale: 50,000 eligible users over 10 campaigns.
 
-almanac: build_plan (fetch, subtract, shuffle, split, store the plan in DSSB_APP with COPY) and every
-campaign's write_campaign (INSERT … SELECT from the stored plan in DSSB_APP, COPY into SPSS), the DAG's
-own task functions.
-baseline: the seed's shape — the same plan, then one INSERT and commit per row into ``bench_baseline``
+almanac: build_plan (stream the eligible IINs into DSSB_APP with COPY, place them there with one
+INSERT … SELECT) and every campaign's write_campaign (INSERT … SELECT from the stored plan in DSSB_APP,
+COPY into SPSS), the DAG's own task functions.
+baseline: the seed's shape — both sets of IINs fetched into Python and the same plan computed there
+(``transform.build_distribution_plan``), then one INSERT and commit per row into ``bench_baseline``
 copies of the three tables, for every row; the benchmark then compares both results row by row and
 prints "same rows" or how many differ. Through the RTT proxy the baseline writes one campaign of ten
 and its time is scaled by rows (the whole loop would take ~2 minutes there); almanac writes all ten.
@@ -17,7 +18,7 @@ from types import SimpleNamespace
 
 from almanac.demo.softcollection_data import generate
 from almanac.softcollection import tasks
-from almanac.softcollection.transform import GROUPS, group_theory_id
+from almanac.softcollection.transform import GROUPS, build_distribution_plan, group_theory_id
 from benchmarks.harness import Workload, floor_seconds, measure, timed
 
 USERS = 50_000
@@ -39,7 +40,10 @@ def run(ctx) -> list[Workload]:
     def clear_output():
         """No stored plan for D, no rows of D: the next run plans and writes from scratch."""
         with ctx.connect() as conn:
-            conn.execute("TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan")
+            conn.execute(
+                "TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan,"
+                " dssb_app.almanac_distribution_candidates"
+            )
             for table in TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE date_start = %s", (day,))
 
@@ -52,7 +56,16 @@ def run(ctx) -> list[Workload]:
     def row_by_row(campaign_count=None) -> int:
         """The seed's loop over the first ``campaign_count`` campaigns (all by default), replacing their rows."""
         campaigns = tasks.find_active_campaigns(context)
-        plans, _, _ = tasks.compute_plan(day, campaigns)
+        with ctx.connect() as conn:  # the seed's shape: both sets into Python, subtract, shuffle, split
+            eligible = {
+                r[0] for r in conn.execute("SELECT DISTINCT iin FROM spss_user_dracrm.sc_1_120 WHERE count_day = 5")
+            }
+            assigned = {
+                r[0]
+                for t in TABLES[:2]
+                for r in conn.execute(f"SELECT iin FROM {t} WHERE date_start < %(d)s AND date_end >= %(d)s", {"d": day})
+            }
+        plans = build_distribution_plan(sorted(eligible - assigned), [c["theory_id"] for c in campaigns], day)
         planned = list(zip(campaigns, plans, strict=True))[:campaign_count]
         written = 0
         with ctx.connect() as conn:

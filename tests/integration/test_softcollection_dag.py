@@ -9,6 +9,7 @@ import re
 import pytest
 
 from almanac.demo.softcollection_data import generate, synthetic_iins
+from almanac.softcollection.transform import GROUPS, build_distribution_plan, group_theory_id
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,10 @@ IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 def sc(warehouse):
     with warehouse.connect() as conn:
         generate(conn, eligible=1000, others=300)
-        conn.execute("TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan")
+        conn.execute(
+            "TRUNCATE dssb_app.almanac_distribution_days, dssb_app.almanac_distribution_plan,"
+            " dssb_app.almanac_distribution_candidates"
+        )
     return warehouse
 
 
@@ -66,6 +70,41 @@ def test_full_run_places_every_eligible_iin_exactly_once(sc, airflow_runner, sla
     # the real IINs, not any 12 digits: a UUID's last group (ti_id=…) is 12 digits about once in 300
     logs = captured.out + captured.err
     assert not [iin for iin in eligible if iin in logs]
+
+
+def placed_on(sc, day) -> set[tuple[str, str]]:
+    return set(
+        sc.query(
+            "SELECT iin, theory_id FROM dssb_app.sc_local_control WHERE date_start = %(d)s"
+            " UNION ALL SELECT iin, theory_id FROM dssb_app.sc_local_target WHERE date_start = %(d)s",
+            {"d": day},
+        )
+    )
+
+
+def reference_plan(iins, campaigns, day) -> set[tuple[str, str]]:
+    plans = build_distribution_plan(iins, campaigns, day)
+    return {(iin, group_theory_id(p.theory_id, g)) for p in plans for g in GROUPS for iin in p.groups[g]}
+
+
+def test_the_database_plans_as_the_python_rules_do(sc, airflow_runner):
+    """The plan is one INSERT … SELECT in DSSB_APP; the rules in Python (transform) must give the same
+    people in the same groups: on D, and on D+1 when part of SC_1_120 is already in a running campaign."""
+    campaigns = ["SC00000001", "SC00000002", "SC00000003"]
+    eligible = [r[0] for r in sc.query("SELECT DISTINCT iin FROM spss_user_dracrm.sc_1_120 WHERE count_day = 5")]
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    assert placed_on(sc, D) == reference_plan(eligible, campaigns, D)
+
+    newcomers = synthetic_iins(437, seed=404)  # 437 = 3 × 145 + 2: remainders in campaigns and groups
+    _counters_move_on(sc, seed=404, n=437)
+    sc.execute("INSERT INTO spss_user_dracrm.sc_1_120 SELECT unnest(%s::text[]), 5", (eligible[:100],))
+    next_day = D + dt.timedelta(days=1)
+    result = airflow_runner.run(DAG_ID, logical_date=RUN + dt.timedelta(days=1))
+    assert result.state == "success"
+    assert placed_on(sc, next_day) == reference_plan(newcomers, campaigns, next_day)
+    summary = airflow_runner.xcom(DAG_ID, result.run_id, "build_plan")
+    assert summary["eligible_users"] == 537
+    assert summary["already_assigned"] == 100
 
 
 def test_rerun_gives_identical_tables(sc, airflow_runner):
@@ -148,6 +187,8 @@ def test_dry_run_writes_nothing_and_reports_the_plan(sc, airflow_runner):
     plan = airflow_runner.xcom(DAG_ID, result.run_id, "report_dry_run")
     assert plan["users_to_distribute"] == 1000
     assert plan["per_campaign"]["SC00000001"] == {"A": 66, "B": 66, "C": 66, "D": 66, "E": 69}
+    for table in ("almanac_distribution_days", "almanac_distribution_plan", "almanac_distribution_candidates"):
+        assert sc.query(f"SELECT count(*) FROM dssb_app.{table}") == [(0,)], table  # planned, rolled back
 
 
 def _counters_move_on(sc, seed: int, n: int = 400) -> None:

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 
 from sqlalchemy.dialects import oracle, postgresql
 
 from almanac.softcollection import statements as st
-from almanac.softcollection.transform import GROUPS, build_distribution_plan, equal_split, group_theory_id
+from almanac.softcollection.transform import (
+    GROUPS,
+    build_distribution_plan,
+    equal_split,
+    group_theory_id,
+    shuffle_key,
+)
 
 D = dt.date(2026, 3, 16)
 
@@ -68,9 +76,17 @@ def test_every_statement_compiles_for_oracle_with_unquoted_schema_names_and_bind
     assert ":theory_start_date_1" in active  # bind parameters, not literals
     eligible = compile_for(st.eligible_iins(), ora)
     assert "SELECT DISTINCT spss_user_dracrm.sc_1_120.iin" in eligible
-    assigned = compile_for(st.already_assigned_iins(D), ora)
-    assert "dssb_app.sc_local_control" in assigned
-    assert "UNION" in assigned
+    plan = compile_for(st.insert_plan(D, {"SC1": D, "SC2": D}), ora)
+    assert plan.startswith(
+        "INSERT INTO dssb_app.almanac_distribution_plan (run_date, iin, campaign_id, theory_id, date_end) SELECT"
+    )
+    assert re.search(
+        r"ORDER BY STANDARD_HASH\(:param_\d+ \|\| dssb_app\.almanac_distribution_candidates\.iin, 'MD5'\)", plan
+    )
+    assert "NOT (EXISTS (SELECT dssb_app.sc_local_control.iin" in plan
+    assert "FLOOR(" in plan  # Oracle's / is exact division: the split needs integer quotients
+    assert "CAST(" in plan
+    assert "AS VARCHAR2(1 CHAR))" in plan
     delete = compile_for(st.delete_campaign_day(st.theory_users, ["SC1.1", "SC1.2"], D), ora)
     assert delete.startswith("DELETE FROM spss.sc_theory_users WHERE")
     assert "IN (__[POSTCOMPILE_theory_id_1])" in delete
@@ -86,7 +102,7 @@ def test_every_statement_compiles_for_oracle_with_unquoted_schema_names_and_bind
     assert "GROUP BY" in stored
     lock = str(st.lock_plan_days())
     assert lock == "LOCK TABLE dssb_app.almanac_distribution_days IN EXCLUSIVE MODE"  # valid on Oracle and Postgres
-    statements = active + eligible + assigned + delete + copy + stored
+    statements = active + eligible + plan + delete + copy + stored
     assert '"' not in statements  # unquoted: Oracle folds to upper case
     assert "ON CONFLICT" not in statements  # Postgres only
     assert "%(" not in statements  # Oracle binds are :name
@@ -98,3 +114,18 @@ def test_postgres_gets_the_same_statements_with_its_own_bind_style():
     copy = compile_for(st.copy_plan_into(st.local_control, D, ["SC1.1"], dt.datetime(2026, 3, 16, 4)), pg)
     assert copy.startswith("INSERT INTO dssb_app.sc_local_control (iin, theory_id, date_start, date_end")
     assert "%(run_date_1)s" in copy
+    plan = compile_for(st.insert_plan(D, {"SC1": D}), pg)
+    assert re.search(
+        r"ORDER BY decode\(md5\(%\(param_\d+\)s::VARCHAR \|\| dssb_app\.almanac_distribution_candidates\.iin\), 'hex'\)",
+        plan,
+    )
+    assert "FLOOR" not in plan  # integer operands: Postgres' / is already integer division
+
+
+def test_the_shuffle_orders_by_the_md5_digest_of_date_and_iin():
+    a, b = "870000000001", "870000000002"
+    assert shuffle_key(D, a) == (hashlib.md5(b"20260316:870000000001").digest(), a)
+    order = sorted([a, b], key=lambda iin: shuffle_key(D, iin))
+    next_day = sorted([a, b], key=lambda iin: shuffle_key(D + dt.timedelta(days=1), iin))
+    assert order == [b, a]
+    assert next_day == [a, b]

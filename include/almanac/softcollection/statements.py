@@ -9,9 +9,13 @@ connection type: ``oracle`` → oracle+oracledb, ``postgres`` → postgresql+psy
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from almanac.softcollection.transform import GROUPS, shuffle_seed
 
 metadata = sa.MetaData()
 
@@ -78,6 +82,17 @@ plan_rows = sa.Table(
     sa.Column("date_end", sa.Date, nullable=False),
     schema="dssb_app",
 )
+# D's eligible IINs, streamed from SPSS while D is planned and deleted in the same transaction: SC_1_120
+# lives in another database than the assignments they are checked against. Empty between plans.
+plan_candidates = sa.Table(
+    "almanac_distribution_candidates",
+    metadata,
+    sa.Column("run_date", sa.Date, nullable=False),
+    sa.Column("iin", sa.String(12), nullable=False),
+    schema="dssb_app",
+)
+CANDIDATE_COLUMNS = ("run_date", "iin")
+PLAN_COLUMNS = ("run_date", "iin", "campaign_id", "theory_id", "date_end")
 
 ELIGIBLE_COUNT_DAY = 5
 
@@ -95,20 +110,97 @@ def eligible_iins() -> sa.Select:
     return sa.select(source_users.c.iin).where(source_users.c.count_day == ELIGIBLE_COUNT_DAY).distinct()
 
 
-def already_assigned_iins(run_date: dt.date) -> sa.CompoundSelect:
-    """IINs assigned before D to a campaign still running on D (DSSB_APP control and target).
+class Md5Digest(FunctionElement):
+    """The 16 raw bytes of MD5(text), ordered byte by byte on both dialects (as Python's digest())."""
 
-    Only rows with DATE_START < D count: D's own rows are this run's, so a rerun of D plans the same.
+    type = sa.LargeBinary()
+    inherit_cache = True
+
+
+@compiles(Md5Digest, "postgresql")
+def _md5_postgres(element, compiler, **kw):
+    return f"decode(md5({compiler.process(element.clauses, **kw)}), 'hex')"
+
+
+@compiles(Md5Digest, "oracle")
+def _md5_oracle(element, compiler, **kw):
+    return f"STANDARD_HASH({compiler.process(element.clauses, **kw)}, 'MD5')"
+
+
+def _integer(expression: sa.ColumnElement) -> sa.ColumnElement:
+    """Typed as an integer, so ``//`` stays integer division (plain ``/`` on Postgres, FLOOR on Oracle)."""
+    return sa.type_coerce(expression, sa.Integer)
+
+
+def _case(value: sa.ColumnElement, choices: Sequence, type_: sa.types.TypeEngine) -> sa.Case:
+    return sa.case({i: sa.literal(choice, type_) for i, choice in enumerate(choices)}, value=value)
+
+
+def insert_plan(run_date: dt.date, campaigns: Mapping[str, dt.date]) -> sa.Insert:
+    """D's plan in one INSERT … SELECT: D's candidates minus the IINs already assigned before D to a campaign
+    still running on D (control or target, DATE_START < D, so a rerun of D plans the same), ordered by
+    MD5("YYYYMMDD:" || IIN) then IIN, split over ``campaigns`` (theory_id → DATE_END) and groups A–E by
+    the rules of :func:`almanac.softcollection.transform.build_distribution_plan`, computed from each
+    IIN's position: campaign ``min(pos // base, k - 1)`` with base = n // k, then the same within its share.
     """
-    return sa.union(
-        *(
-            sa.select(t.c.iin).where(t.c.date_start < run_date, t.c.date_end >= run_date)
-            for t in (local_control, local_target)
-        )
+    c = plan_candidates.c
+    assigned = [
+        sa.select(t.c.iin).where(t.c.iin == c.iin, t.c.date_start < run_date, t.c.date_end >= run_date).exists()
+        for t in (local_control, local_target)
+    ]
+    shuffled = sa.func.row_number().over(order_by=(Md5Digest(sa.literal(shuffle_seed(run_date)) + c.iin), c.iin))
+    available = (
+        sa.select(c.iin, _integer(shuffled - 1).label("pos"), sa.func.count().over().label("n"))
+        .where(c.run_date == run_date, ~assigned[0], ~assigned[1])
+        .subquery("available")
     )
+    k = len(campaigns)
+    base = available.c.n // k
+    placed = sa.select(
+        available.c.iin,
+        available.c.pos,
+        available.c.n,
+        _integer(sa.case((base == 0, k - 1), else_=sa.func.least(available.c.pos // base, k - 1))).label("campaign"),
+    ).subquery("placed")
+    base = placed.c.n // k
+    share = _integer(sa.case((placed.c.campaign == k - 1, placed.c.n - base * (k - 1)), else_=base))
+    offset = placed.c.pos - placed.c.campaign * base
+    group_base = share // len(GROUPS)
+    last = len(GROUPS) - 1
+    group = _integer(sa.case((group_base == 0, last), else_=sa.func.least(offset // group_base, last)))
+    theory_ids = sorted(campaigns)
+    campaign_id = _case(placed.c.campaign, theory_ids, sa.String(50))
+    rows = sa.select(
+        sa.literal(run_date, sa.Date),
+        placed.c.iin,
+        campaign_id,
+        campaign_id + "." + sa.cast(group + 1, sa.String(1)),
+        _case(placed.c.campaign, [campaigns[t] for t in theory_ids], sa.Date()),
+    ).order_by(placed.c.iin)  # the plan's key order: appending to its index beats inserting at random
+    return sa.insert(plan_rows).from_select(list(PLAN_COLUMNS), rows)
 
 
-PLAN_COLUMNS = ("run_date", "iin", "campaign_id", "theory_id", "date_end")
+def candidates_of(run_date: dt.date) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(plan_candidates).where(plan_candidates.c.run_date == run_date)
+
+
+def delete_candidates(run_date: dt.date) -> sa.Delete:
+    return sa.delete(plan_candidates).where(plan_candidates.c.run_date == run_date)
+
+
+def plan_sample(run_date: dt.date, per_group: int) -> sa.Select:
+    """The first ``per_group`` IINs (by IIN) of every group THEORY_ID in D's plan, for masked dry-run logs."""
+    p = plan_rows.c
+    ranked = (
+        sa.select(p.theory_id, p.iin, sa.func.row_number().over(partition_by=p.theory_id, order_by=p.iin).label("n"))
+        .where(p.run_date == run_date)
+        .subquery()
+    )
+    return (
+        sa.select(ranked.c.theory_id, ranked.c.iin)
+        .where(ranked.c.n <= per_group)
+        .order_by(ranked.c.theory_id, ranked.c.iin)
+    )
 
 
 def lock_plan_days() -> sa.TextClause:

@@ -1,6 +1,6 @@
 """What the softcollection DAG owns and reads on the bank's Oracle (Postgres in the embedded runtime).
 
-almanac owns only its plan tables in DSSB_APP (``statements.plan_days`` / ``plan_rows``), created by the
+almanac owns only its plan tables in DSSB_APP (``statements.plan_days`` / ``plan_rows`` / ``plan_candidates``), created by the
 DAG's ``provision_tables`` task through SQLAlchemy Core, so the same DDL compiles for Oracle and Postgres.
 The campaigns, SC_1_120 and the three assignment tables (SC_local_control, SC_local_target,
 SPSS.SC_theory_users) belong to the bank: they are checked, never created.
@@ -20,11 +20,18 @@ def _create_plan_tables(conn: sa.Connection) -> None:
     st.metadata.create_all(conn, tables=[st.plan_days, st.plan_rows], checkfirst=True)
 
 
+def _create_candidates_table(conn: sa.Connection) -> None:
+    st.metadata.create_all(conn, tables=[st.plan_candidates], checkfirst=True)
+
+
 TABLES = DomainTables(
     domain="softcollection",
     conn_id=SOFTCOLLECTION_DSSB,
     schema="dssb_app",
-    migrations=(Migration(1, "distribution plan tables", _create_plan_tables),),
+    migrations=(
+        Migration(1, "distribution plan tables", _create_plan_tables),
+        Migration(2, "candidates table: the plan is computed in DSSB_APP", _create_candidates_table),
+    ),
     sources=(
         SourceTable(
             SOFTCOLLECTION_DSSB,

@@ -19,6 +19,7 @@ import enum
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -29,16 +30,12 @@ from almanac.connections import SOFTCOLLECTION_DSSB, SOFTCOLLECTION_SPSS
 from almanac.db import copy_rows, engine_for
 from almanac.notify import format_summary, mask_identifier, redact, send_message_quietly
 from almanac.softcollection import statements as st
-from almanac.softcollection.transform import (
-    CONTROL_GROUP,
-    GROUPS,
-    CampaignPlan,
-    PlanDecision,
-    build_distribution_plan,
-    group_theory_id,
-)
+from almanac.softcollection.transform import CONTROL_GROUP, GROUPS, PlanDecision, group_theory_id
 
 log = logging.getLogger(__name__)
+
+#: Rows per fetch from a server-side cursor and per executemany on Oracle: what this process holds at once.
+FETCH_BATCH = 10_000
 
 
 @contextmanager
@@ -71,38 +68,36 @@ def find_active_campaigns(context: Mapping[str, Any]) -> list[dict[str, str]]:
     return campaigns
 
 
-def compute_plan(day: dt.date, campaigns: Sequence[Mapping[str, str]]) -> tuple[list[CampaignPlan], int, int]:
-    """(plans, eligible IINs, already assigned and left out), from the live sources."""
-    with redacted_errors("build_plan"):
-        with engine_for(SOFTCOLLECTION_SPSS).connect() as conn:
-            eligible = {r[0] for r in conn.execute(st.eligible_iins())}
-        with engine_for(SOFTCOLLECTION_DSSB).connect() as conn:
-            assigned = {r[0] for r in conn.execute(st.already_assigned_iins(day))}
-    available = eligible - assigned
-    plans = build_distribution_plan(sorted(available), [c["theory_id"] for c in campaigns], day)
-    return plans, len(eligible), len(eligible & assigned)
-
-
 def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    """D's plan: the stored one if D was planned before, else a new one from the live sources, stored in the
-    same transaction (a dry run stores nothing). Returns counts and the campaigns to write, never an IIN."""
+    """D's plan: the stored one if D was planned before, else a new one planned in DSSB_APP from the live
+    sources and stored in the same transaction (a dry run rolls it back). Returns counts and the campaigns
+    to write, never an IIN."""
     day = run_date(context)
     dry_run = bool(context["params"].get("dry_run"))
-    with redacted_errors("build_plan"), engine_for(SOFTCOLLECTION_DSSB).begin() as conn:
-        conn.execute(st.lock_plan_days())  # one planner per database at a time: D is planned once
-        decision = load_plan(conn, day)
-        if decision is None:
-            decision = new_plan(context, day, campaigns)
-            if not dry_run:
-                store_plan(conn, decision)
-        elif dry_run:
-            log.info("dry run: %s was planned before (%s); reporting the stored plan", day, decision.run_id)
-    summary = decision.summary(dry_run)
+    with redacted_errors("build_plan"), engine_for(SOFTCOLLECTION_DSSB).connect() as conn:
+        with conn.begin() as transaction:
+            conn.execute(st.lock_plan_days())  # one planner per database at a time: D is planned once
+            decision = load_plan(conn, day)
+            planned_before = decision is not None
+            if decision is None:
+                plan_day(conn, context, day, campaigns)
+                decision = load_plan(conn, day)
+            summary = decision.summary(dry_run)
+            if dry_run:
+                log.info(
+                    "dry run: %s",
+                    f"{day} was planned before ({decision.run_id})" if planned_before else "nothing stored",
+                )
+                sample: dict[str, list[str]] = {}
+                for theory_id, iin in conn.execute(st.plan_sample(day, per_group=2)):
+                    sample.setdefault(theory_id, []).append(mask_identifier(iin))
+                log.info("masked sample per group: %s", sample)
+                transaction.rollback()
     log.info(
         "plan for %s (%s): %d eligible (COUNT_DAY = 5), %d already in an active campaign, %d to distribute over %d"
         " campaign(s)",
         day,
-        "stored" if decision.stored else "new",
+        "stored" if planned_before else "new",
         decision.eligible_users,
         decision.already_assigned,
         decision.users_distributed,
@@ -110,32 +105,32 @@ def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]
     )
     for theory_id, counts in summary["per_campaign"].items():
         log.info("  %s: %s", theory_id, counts)
-    if dry_run:
-        for plan in decision.plans:
-            sample = {g: [mask_identifier(i) for i in plan.groups[g][:2]] for g in GROUPS}
-            log.info("  %s masked sample: %s", plan.theory_id, sample)
     return {**summary, "campaigns_to_write": decision.campaign_list()}
 
 
-def new_plan(context: Mapping[str, Any], day: dt.date, campaigns: Sequence[Mapping[str, str]]) -> PlanDecision:
-    plans, eligible, already = compute_plan(day, campaigns) if campaigns else ([], 0, 0)
-    ends = {c["theory_id"]: dt.date.fromisoformat(c["end_date"]) for c in campaigns}
-    return PlanDecision(
-        run_date=day,
-        campaigns=len(campaigns),
-        eligible_users=eligible,
-        already_assigned=already,
-        planned_at=run_reference_time(context).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0),
-        run_id=context["dag_run"].run_id,
-        plans=plans,
-        end_dates=ends,
-        stored=False,
-    )
-
-
-def store_plan(conn: sa.Connection, decision: PlanDecision) -> None:
-    conn.execute(sa.insert(st.plan_days).values(**decision.day_row()))
-    bulk_insert(conn, st.plan_rows, st.PLAN_COLUMNS, decision.plan_rows())
+def plan_day(conn: sa.Connection, context: Mapping[str, Any], day: dt.date, campaigns: Sequence[Mapping[str, str]]):
+    """Plan D inside the caller's DSSB transaction: stream D's eligible IINs from SPSS into DSSB_APP's
+    candidates table (COPY on Postgres), place them with one INSERT … SELECT, drop the candidates, and
+    write D's day row. Nothing holds the IINs in this process beyond one fetch batch."""
+    eligible = distributed = 0
+    if campaigns:
+        with engine_for(SOFTCOLLECTION_SPSS).connect() as spss:
+            rows = spss.execution_options(yield_per=FETCH_BATCH).execute(st.eligible_iins())
+            eligible = bulk_insert(conn, st.plan_candidates, st.CANDIDATE_COLUMNS, ((day, iin) for (iin,) in rows))
+        ends = {c["theory_id"]: dt.date.fromisoformat(c["end_date"]) for c in campaigns}
+        distributed = conn.execute(st.insert_plan(day, ends), execution_options={"preserve_rowcount": True}).rowcount
+        conn.execute(st.delete_candidates(day))
+    planned_at = run_reference_time(context).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    day_row = {
+        "run_date": day,
+        "campaigns": len(campaigns),
+        "eligible_users": eligible,
+        "already_assigned": eligible - distributed,
+        "users_distributed": distributed,
+        "planned_at": planned_at,
+        "run_id": context["dag_run"].run_id,
+    }
+    conn.execute(sa.insert(st.plan_days).values(**day_row))
 
 
 def load_plan(conn: sa.Connection, day: dt.date) -> PlanDecision | None:
@@ -166,14 +161,17 @@ def choose_path(summary: Mapping[str, Any]) -> Path:
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY on Postgres (inside the same transaction), executemany with array binds elsewhere (Oracle)."""
+    """COPY on Postgres (inside the same transaction), executemany with array binds of FETCH_BATCH rows
+    elsewhere (Oracle); ``rows`` is consumed as it comes, never held whole."""
     if conn.dialect.name == "postgresql":
         with conn.connection.dbapi_connection.cursor() as cur:
             return copy_rows(cur, f"{table.schema}.{table.name}", columns, rows)
-    batch = [dict(zip(columns, row, strict=True)) for row in rows]
-    if batch:
+    count = 0
+    rows = iter(rows)
+    while batch := [dict(zip(columns, row, strict=True)) for row in islice(rows, FETCH_BATCH)]:
         conn.execute(sa.insert(table), batch)
-    return len(batch)
+        count += len(batch)
+    return count
 
 
 def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> dict[str, Any]:
@@ -189,15 +187,21 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
         for table, theory_ids in ((st.local_control, [control_id]), (st.local_target, group_ids[1:])):
             conn.execute(st.delete_campaign_day(table, group_ids, day))
             conn.execute(st.copy_plan_into(table, day, theory_ids, planned_at))
-        target = conn.execute(st.plan_rows_of(day, group_ids[1:], planned_at)).all()
         counts = dict(conn.execute(st.plan_group_counts(day, theory_id)).all())
     groups = {g: counts.get(group_theory_id(theory_id, g), 0) for g in GROUPS}
-    log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], len(target))
-    with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as conn:
-        conn.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
-        bulk_insert(conn, st.theory_users, st.ASSIGNMENT_COLUMNS, target)
-    log.info("%s: SPSS written (target %d)", theory_id, len(target))
-    return {"theory_id": theory_id, "groups": groups, "control": groups[CONTROL_GROUP], "target": len(target)}
+    target = sum(groups.values()) - groups[CONTROL_GROUP]
+    log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], target)
+    with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as spss:
+        spss.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
+        with engine_for(SOFTCOLLECTION_DSSB).connect() as dssb:  # the plan, streamed from DSSB_APP
+            rows = dssb.execution_options(yield_per=FETCH_BATCH).execute(
+                st.plan_rows_of(day, group_ids[1:], planned_at)
+            )
+            written = bulk_insert(spss, st.theory_users, st.ASSIGNMENT_COLUMNS, rows)
+    if written != target:
+        raise RuntimeError(f"{theory_id}: SPSS got {written} rows of the plan's {target}; nothing committed there")
+    log.info("%s: SPSS written (target %d)", theory_id, written)
+    return {"theory_id": theory_id, "groups": groups, "control": groups[CONTROL_GROUP], "target": target}
 
 
 def notify_skip(context: Mapping[str, Any], reason: str) -> str:

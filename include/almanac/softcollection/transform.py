@@ -1,16 +1,22 @@
-"""The distribution plan (pure): who goes to which campaign and group on run date D.
+"""The distribution rules of run date D, in Python: who goes to which campaign and group.
 
-Rules (docs/softcollection.md#distribution-rules-ds-plan): shuffle the eligible IINs with a seed derived from D (the same D always gives the
-same plan), split them equally over the active campaigns ordered by theory_id (base = n // k, the last
-campaign takes the remainder), then each campaign's share equally over groups A–E the same way (group E
-takes the remainder). THEORY_ID = ``<theory_id>.<1..5>`` for A..E.
+Rules (docs/softcollection.md#distribution-rules-ds-plan): order the eligible IINs by the MD5 digest of
+``"<YYYYMMDD of D>:<IIN>"`` (a shuffle seeded by D: the same D and the same IINs always give the same
+order, whatever order the database returns them in), split them equally over the active campaigns
+ordered by theory_id (base = n // k, the last campaign takes the remainder), then each campaign's share
+equally over groups A–E the same way (group E takes the remainder). THEORY_ID = ``<theory_id>.<1..5>``
+for A..E.
+
+The DAG computes the plan in the database (``statements.insert_plan``: one INSERT … SELECT, so half a
+million IINs never pass through this process); :func:`build_distribution_plan` is the same rules over a
+list, the reference the SQL is tested against and what the benchmark's seed-shaped baseline uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
-from collections.abc import Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +32,14 @@ def equal_split(n: int, parts: int) -> list[int]:
     return [base] * (parts - 1) + [n - base * (parts - 1)]
 
 
-def shuffle_seed(run_date: dt.date) -> int:
-    return int(run_date.strftime("%Y%m%d"))
+def shuffle_seed(run_date: dt.date) -> str:
+    """The prefix every IIN is hashed with on D: ``"YYYYMMDD:"``."""
+    return run_date.strftime("%Y%m%d") + ":"
+
+
+def shuffle_key(run_date: dt.date, iin: str) -> tuple[bytes, str]:
+    """An IIN's place in D's shuffled order (the IIN breaks the, in practice absent, digest ties)."""
+    return hashlib.md5((shuffle_seed(run_date) + iin).encode(), usedforsecurity=False).digest(), iin
 
 
 def group_theory_id(theory_id: str, group: str) -> str:
@@ -51,8 +63,7 @@ def build_distribution_plan(iins: Sequence[str], theory_ids: Sequence[str], run_
     """The plan for D: one CampaignPlan per campaign, in theory_id order; every IIN exactly once."""
     if not theory_ids:
         return []
-    pool = sorted(set(iins))  # a canonical order first, so the database's row order cannot matter
-    random.Random(shuffle_seed(run_date)).shuffle(pool)
+    pool = sorted(set(iins), key=lambda iin: shuffle_key(run_date, iin))
     plans = []
     start = 0
     for theory_id, size in zip(sorted(theory_ids), equal_split(len(pool), len(theory_ids)), strict=True):
@@ -69,8 +80,7 @@ def build_distribution_plan(iins: Sequence[str], theory_ids: Sequence[str], run_
 
 @dataclass
 class PlanDecision:
-    """The plan of run date D as decided (new) or as stored: counts per campaign and group, never shown
-    with its IINs. A new plan carries its IINs in ``plans`` (for storing); a stored one only counts."""
+    """The stored plan of run date D: its day row and users per campaign and group, never its IINs."""
 
     run_date: dt.date
     campaigns: int  # campaigns active on D when it was planned
@@ -79,16 +89,7 @@ class PlanDecision:
     planned_at: dt.datetime  # the INSERT_DATETIME of every row written for D
     run_id: str
     end_dates: dict[str, dt.date]  # campaign → DATE_END
-    plans: list[CampaignPlan] = field(default_factory=list)
-    stored_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # campaign → group → users
-    stored: bool = False  # read back from DSSB_APP rather than planned by this run
-
-    @property
-    def per_campaign(self) -> dict[str, dict[str, int]]:
-        """Users per group of each campaign that got at least one user (the campaigns to write)."""
-        if self.stored:
-            return self.stored_counts
-        return {p.theory_id: p.counts() for p in self.plans if p.total}
+    per_campaign: dict[str, dict[str, int]]  # campaign (with at least one user) → group → users
 
     @property
     def users_distributed(self) -> int:
@@ -110,25 +111,6 @@ class PlanDecision:
         """The campaigns the mapped writers go over: those with users in the plan, by theory_id."""
         return [{"theory_id": c, "end_date": self.end_dates[c].isoformat()} for c in sorted(self.per_campaign)]
 
-    def day_row(self) -> dict[str, Any]:
-        return {
-            "run_date": self.run_date,
-            "campaigns": self.campaigns,
-            "eligible_users": self.eligible_users,
-            "already_assigned": self.already_assigned,
-            "users_distributed": self.users_distributed,
-            "planned_at": self.planned_at,
-            "run_id": self.run_id,
-        }
-
-    def plan_rows(self) -> Iterator[tuple[Any, ...]]:
-        """(run_date, iin, campaign_id, theory_id, date_end) for every IIN placed."""
-        for plan in self.plans:
-            for group in GROUPS:
-                theory_id = group_theory_id(plan.theory_id, group)
-                for iin in plan.groups.get(group, []):
-                    yield (self.run_date, iin, plan.theory_id, theory_id, self.end_dates[plan.theory_id])
-
     @classmethod
     def from_rows(cls, day: Mapping[str, Any], groups: Sequence[Sequence[Any]]) -> PlanDecision:
         """A stored plan from its day row and its (campaign_id, theory_id, date_end, users) counts."""
@@ -146,6 +128,5 @@ class PlanDecision:
             planned_at=day["planned_at"],
             run_id=day["run_id"],
             end_dates=ends,
-            stored_counts=counts,
-            stored=True,
+            per_campaign=counts,
         )
