@@ -1,8 +1,8 @@
 """tutoring at the seed's scale: 5,000 tutors (× N, ``make bench SCALE=N``) × 50 sessions, three windows.
 
-almanac: window_metrics.sql over each batch of 1,000 tutors + tier + upsert (what compute_batch does).
+almanac: compute_batch over each batch of 1,000 tutors (save_window_metrics.sql: metrics, tier, upsert).
 baseline: the seed's shape — per tutor and window, fetch the sessions, compute the metrics and the tier
-in Python (same validity rules) and insert one row, committing every 50 tutors, over all 5,000 tutors,
+in Python (same validity rules, transform's reference formula) and insert one row, committing every 50 tutors, over all 5,000 tutors,
 into a ``bench_baseline`` copy of the table. The benchmark then compares both results row by row and
 prints "same rows" or the number that differ, so the two time the same results.
 """

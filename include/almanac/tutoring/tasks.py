@@ -8,44 +8,24 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from psycopg.rows import dict_row
-
 from almanac.calendar import business_date, run_reference_time, start_of_day
 from almanac.connections import TUTORING_DB
-from almanac.db import copy_rows, postgres_hook, read_sql, transaction
+from almanac.db import postgres_hook, read_sql, transaction
 from almanac.mapped import mapped_results
 from almanac.notify import format_summary, send_message_quietly
 from almanac.tutoring.transform import (
+    TIER_THRESHOLDS,
+    WEIGHTS,
     WINDOW_DAYS,
     WINDOWS,
     AggregationSummary,
     MetricsRequest,
     batches,
-    composite_score,
-    performance_tier,
 )
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "almanac.tutoring"
-STAGE_COLUMNS = (
-    "metric_id",
-    "tutor_id",
-    "calculation_date",
-    "metric_window",
-    "sessions_completed",
-    "avg_rating",
-    "first_session_success_rate",
-    "reschedule_rate",
-    "no_show_count",
-    "engagement_score",
-    "learning_objectives_met_pct",
-    "response_time_avg_minutes",
-    "performance_tier",
-    "excluded_sessions",
-    "created_at",
-    "updated_at",
-)
 
 
 def reference_date(context: Mapping[str, Any]) -> dt.date:
@@ -92,59 +72,39 @@ def plan_batches(context: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[str, Any]:
-    """Compute the three windows for one batch of tutors in one statement and upsert them atomically.
+    """Compute, score and upsert the three windows for one batch of tutors: one statement, one transaction.
 
     ``created_at``/``updated_at`` are the run's reference instant, not the wall clock, so a rerun or a
     cleared instance writes byte-identical rows.
     """
     started = time.perf_counter()  # a duration for the summary, not a business date
     day = reference_date(context)
-    start = start_of_day(day)
-    stamp = run_reference_time(context)  # created_at/updated_at: the same on every rerun of this run
-    with transaction(TUTORING_DB) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            read_sql(PACKAGE, "window_metrics.sql"),
-            {"tutor_ids": list(batch["tutor_ids"]), **window_bounds(day)},
-        )
-        metrics = cur.fetchall()
-        rows = []
-        for m in metrics:
-            tier = performance_tier(composite_score(m))
-            rows.append(
-                (
-                    f"{m['tutor_id']}:{day.isoformat()}:{m['metric_window']}",
-                    m["tutor_id"],
-                    start,
-                    m["metric_window"],
-                    m["sessions_completed"],
-                    m["avg_rating"],
-                    m["first_session_success_rate"],
-                    m["reschedule_rate"],
-                    m["no_show_count"],
-                    m["engagement_score"],
-                    m["learning_objectives_met_pct"],
-                    m["response_time_avg_minutes"],
-                    tier,
-                    m["excluded_sessions"],
-                    stamp,
-                    stamp,
-                )
-            )
-        cur.execute(read_sql(PACKAGE, "stage_metrics.sql"))
-        copy_rows(cur, "tutor_metrics_stage", STAGE_COLUMNS, rows)
-        cur.execute(read_sql(PACKAGE, "upsert_metrics.sql"))
-        saved = cur.rowcount
-    widest = [m for m in metrics if m["metric_window"] == WINDOWS[-1]]
-    excluded = sum(m["excluded_sessions"] for m in widest)
+    params = {
+        "tutor_ids": list(batch["tutor_ids"]),
+        **window_bounds(day),
+        "reference_date": day.isoformat(),
+        "stamp": run_reference_time(context),  # created_at/updated_at: the same on every rerun of this run
+        **{f"w_{component}": weight for component, weight in WEIGHTS.items()},
+        **{f"tier_{tier.lower().replace(' ', '_')}": threshold for threshold, tier in TIER_THRESHOLDS},
+    }
+    with transaction(TUTORING_DB) as conn:
+        saved = conn.execute(read_sql(PACKAGE, "save_window_metrics.sql"), params).fetchall()
+    widest = [excluded for window, excluded in saved if window == WINDOWS[-1]]
     result = {
         "label": batch["label"],
         "tutors": len(batch["tutor_ids"]),
-        "metrics_saved": saved,
-        "excluded_sessions": excluded,
-        "tutors_with_excluded_sessions": sum(1 for m in widest if m["excluded_sessions"]),
+        "metrics_saved": len(saved),
+        "excluded_sessions": sum(widest),
+        "tutors_with_excluded_sessions": sum(1 for excluded in widest if excluded),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    log.info("%s: %d metrics saved for R = %s; %d out-of-range sessions excluded", batch["label"], saved, day, excluded)
+    log.info(
+        "%s: %d metrics saved for R = %s; %d out-of-range sessions excluded",
+        batch["label"],
+        len(saved),
+        day,
+        result["excluded_sessions"],
+    )
     return result
 
 

@@ -33,7 +33,8 @@ WINDOWS = tuple(WINDOW_DAYS)
 
 
 def composite_score(metrics: Mapping[str, Any]) -> float | None:
-    """The 0–100 composite of one (tutor, window) row of window_metrics.sql; None without data."""
+    """The 0–100 composite of one (tutor, window)'s metrics; None without data. The DAG computes it in SQL
+    (save_window_metrics.sql); this is the formula's reference, used by the benchmark's baseline."""
     if not metrics["sessions_completed"]:
         return None
     valid = metrics["valid_sessions"] or 0
@@ -46,9 +47,12 @@ def composite_score(metrics: Mapping[str, Any]) -> float | None:
         "engagement": metrics["engagement_score"],
         "reliability": max(0.0, 100.0 - 2.0 * float(reschedule) - 2.0 * no_show_pct),
     }
-    present = {k: float(v) for k, v in components.items() if v is not None}
-    total_weight = sum(WEIGHTS[k] for k in present)
-    return sum(WEIGHTS[k] * v for k, v in present.items()) / total_weight
+    total = total_weight = 0.0  # summed left to right, as save_window_metrics.sql does (sum() may not)
+    for name, value in components.items():
+        if value is not None:
+            total += WEIGHTS[name] * float(value)
+            total_weight += WEIGHTS[name]
+    return total / total_weight
 
 
 def performance_tier(score: float | None) -> str | None:
