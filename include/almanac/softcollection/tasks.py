@@ -86,7 +86,7 @@ def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]
             if dry_run:
                 log.info(
                     "dry run: %s",
-                    f"{day} was planned before ({decision.run_id})" if planned_before else "nothing stored",
+                    f"{day} was planned before ({decision.run_id})" if planned_before else "planned, to be rolled back",
                 )
                 sample: dict[str, list[str]] = {}
                 for theory_id, iin in conn.execute(st.plan_sample(day, per_group=2)):
@@ -108,7 +108,9 @@ def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]
     return {**summary, "campaigns_to_write": decision.campaign_list()}
 
 
-def plan_day(conn: sa.Connection, context: Mapping[str, Any], day: dt.date, campaigns: Sequence[Mapping[str, str]]):
+def plan_day(
+    conn: sa.Connection, context: Mapping[str, Any], day: dt.date, campaigns: Sequence[Mapping[str, str]]
+) -> None:
     """Plan D inside the caller's DSSB transaction: stream D's eligible IINs from SPSS into DSSB_APP's
     candidates table (COPY on Postgres), place them with one INSERT … SELECT, drop the candidates, and
     write D's day row. Nothing holds the IINs in this process beyond one fetch batch."""
