@@ -184,7 +184,8 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
     theory_id = campaign["theory_id"]
     group_ids = [group_theory_id(theory_id, g) for g in GROUPS]
     control_id = group_theory_id(theory_id, CONTROL_GROUP)
-    with redacted_errors("write_dssb"), engine_for(SOFTCOLLECTION_DSSB).begin() as conn:
+    dssb_engine = engine_for(SOFTCOLLECTION_DSSB)
+    with redacted_errors("write_dssb"), dssb_engine.begin() as conn:
         planned_at = conn.execute(st.planned_at(day)).scalar_one()
         for table, theory_ids in ((st.local_control, [control_id]), (st.local_target, group_ids[1:])):
             conn.execute(st.delete_campaign_day(table, group_ids, day))
@@ -193,15 +194,16 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
     groups = {g: counts.get(group_theory_id(theory_id, g), 0) for g in GROUPS}
     target = sum(groups.values()) - groups[CONTROL_GROUP]
     log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], target)
-    with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as spss:
+    with (
+        redacted_errors("write_spss"),
+        engine_for(SOFTCOLLECTION_SPSS).begin() as spss,
+        dssb_engine.connect() as dssb,  # the plan, streamed from DSSB_APP
+    ):
         spss.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
-        with engine_for(SOFTCOLLECTION_DSSB).connect() as dssb:  # the plan, streamed from DSSB_APP
-            rows = dssb.execution_options(yield_per=FETCH_BATCH).execute(
-                st.plan_rows_of(day, group_ids[1:], planned_at)
-            )
-            written = bulk_insert(spss, st.theory_users, st.ASSIGNMENT_COLUMNS, rows)
-    if written != target:
-        raise RuntimeError(f"{theory_id}: SPSS got {written} rows of the plan's {target}; nothing committed there")
+        rows = dssb.execution_options(yield_per=FETCH_BATCH).execute(st.plan_rows_of(day, group_ids[1:], planned_at))
+        written = bulk_insert(spss, st.theory_users, st.ASSIGNMENT_COLUMNS, rows)
+        if written != target:  # raised inside the SPSS transaction, so it rolls back
+            raise RuntimeError(f"{theory_id}: SPSS got {written} rows of the plan's {target}; nothing committed there")
     log.info("%s: SPSS written (target %d)", theory_id, written)
     return {"theory_id": theory_id, "groups": groups, "control": groups[CONTROL_GROUP], "target": target}
 
