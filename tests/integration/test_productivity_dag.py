@@ -162,6 +162,31 @@ def test_a_range_equals_the_daily_runs_and_a_rerun_is_identical(shifts, airflow_
     assert derived(shifts) == daily
 
 
+def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(shifts, airflow_runner):
+    day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
+    clean = derived(shifts)
+    bad_windows = [
+        (1, 1, utc(2, 16), utc(2, 15, 30), 10),  # ends before it starts, inside employee 1's shift
+        (1, 1, utc(2, 21, 40), utc(2, 21, 50), -5),  # negative items, ending after employee 1's last good window
+        (3, 1, utc(2, 15), utc(2, 16), -1),  # in employee 3's open shift (itself a data error)
+        (1, 1, utc(5, 14), utc(5, 13), 1),  # bad, but in no shift of the range: not this run's to report
+    ]
+    with shifts.connect() as conn:
+        conn.cursor().executemany(
+            "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            bad_windows,
+        )
+
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day)
+    assert result.state == "success"
+    summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
+    assert summary["invalid_activity_windows"] == 3
+    # every table as without them, employee_current_status.last_activity_at included
+    assert derived(shifts) == clean
+
+
 def test_only_the_range_and_the_selected_tables_change(shifts, airflow_runner):
     assert (
         airflow_runner.run(

@@ -2,6 +2,10 @@
 -- shift spans that moment. Computed for that instant, not for the wall clock, so a recalculation of
 -- a range gives what the daily run for its last day gave. updated_at is that instant, and a row is only
 -- ever moved forward: a rerun of an older date leaves a newer status in place.
+-- last_activity_at = the latest end of a valid activity window by then. It is found from the employee's
+-- latest window start (one step back along the (employee_id, window_start) index), then among the
+-- windows starting at most 24 hours before it (no window lasts longer), so the cost does not grow with
+-- the years of activity_logs behind it.
 INSERT INTO productivity.employee_current_status (employee_id, status, last_activity_at, updated_at)
 SELECT e.id,
        CASE WHEN EXISTS (
@@ -11,9 +15,18 @@ SELECT e.id,
              AND ct.clock_in > %(as_of)s::timestamptz - interval '24 hours'
        ) THEN 'clocked_in' ELSE 'clocked_out' END,
        (SELECT max(a.window_end) FROM productivity.activity_logs a
-        WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s),
+        WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s
+          AND a.window_start BETWEEN latest.window_start - interval '24 hours' AND latest.window_start
+          AND a.window_end >= a.window_start AND a.items_count >= 0),
        %(as_of)s
 FROM productivity.employees e
+LEFT JOIN LATERAL (
+    SELECT a.window_start FROM productivity.activity_logs a
+    WHERE a.employee_id = e.id AND a.window_start <= %(as_of)s AND a.window_end <= %(as_of)s
+      AND a.window_end >= a.window_start AND a.items_count >= 0
+    ORDER BY a.window_start DESC
+    LIMIT 1
+) latest ON true
 WHERE e.is_active
 ON CONFLICT (employee_id) DO UPDATE SET
     status = EXCLUDED.status, last_activity_at = EXCLUDED.last_activity_at, updated_at = EXCLUDED.updated_at

@@ -1,11 +1,17 @@
 -- Per-employee data errors in the range, excluded from every stage and reported in the run summary.
+-- The activity scan is bounded by the range's own shifts (their earliest clock_in and latest end), so a
+-- day's check reads that day's activity, not the whole history of activity_logs.
+WITH range_shifts AS (
+    SELECT employee_id, clock_in, coalesce(clock_out, clock_in + interval '24 hours') AS scan_until, is_valid
+    FROM productivity.v_shifts
+    WHERE work_date BETWEEN %(start_date)s AND %(end_date)s
+)
 SELECT
-    (SELECT count(*) FROM productivity.v_shifts
-     WHERE NOT is_valid AND work_date BETWEEN %(start_date)s AND %(end_date)s) AS invalid_shifts,
+    (SELECT count(*) FROM range_shifts WHERE NOT is_valid) AS invalid_shifts,
     (SELECT count(*) FROM productivity.activity_logs a
-     JOIN productivity.v_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
-      AND a.window_start < coalesce(s.clock_out, s.clock_in + interval '24 hours')
+     JOIN range_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
+      AND a.window_start < s.scan_until
      WHERE (a.window_end < a.window_start OR a.items_count < 0)
-       AND s.work_date BETWEEN %(start_date)s AND %(end_date)s) AS invalid_activity_windows,
-    (SELECT count(DISTINCT employee_id) FROM productivity.v_shifts
-     WHERE NOT is_valid AND work_date BETWEEN %(start_date)s AND %(end_date)s) AS employees_with_errors
+       AND a.window_start >= (SELECT min(clock_in) FROM range_shifts)
+       AND a.window_start < (SELECT max(scan_until) FROM range_shifts)) AS invalid_activity_windows,
+    (SELECT count(DISTINCT employee_id) FROM range_shifts WHERE NOT is_valid) AS employees_with_errors
