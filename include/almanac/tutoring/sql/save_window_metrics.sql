@@ -24,8 +24,10 @@ recent AS (
            AND (s.response_time_minutes IS NULL OR s.response_time_minutes >= 0)
            AND (s.engagement_score IS NULL OR s.engagement_score BETWEEN 0 AND 100) AS is_valid
     FROM tutoring.sessions s
-    JOIN batch USING (tutor_id)
-    WHERE s.scheduled_start >= %(start_90day)s::timestamptz
+    -- a membership test, not a join with batch: with a join the planner turned to a nested loop over
+    -- tutors × windows once sessions years long were laid out in time order (3× the time)
+    WHERE s.tutor_id = ANY(%(tutor_ids)s::text[])
+      AND s.scheduled_start >= %(start_90day)s::timestamptz
       AND s.scheduled_start < %(reference_start)s::timestamptz
 ),
 tagged AS (
