@@ -12,12 +12,15 @@ DELETE FROM learning.adaptive_recommendations WHERE week_start = %(week_start)s;
 WITH active AS (
     SELECT user_id FROM learning.students WHERE is_active
 ),
-latest AS (
-    SELECT DISTINCT ON (s.user_id) s.*
-    FROM learning.performance_snapshots s
-    JOIN active USING (user_id)
-    WHERE s.snapshot_date < %(week_start)s
-    ORDER BY s.user_id, s.snapshot_date DESC
+latest AS (  -- one step back along the (user_id, snapshot_date) key per student, not every past day
+    SELECT s.*
+    FROM active a
+    CROSS JOIN LATERAL (
+        SELECT * FROM learning.performance_snapshots s
+        WHERE s.user_id = a.user_id AND s.snapshot_date < %(week_start)s
+        ORDER BY s.snapshot_date DESC
+        LIMIT 1
+    ) s
 ),
 recently_active AS (
     SELECT DISTINCT user_id
