@@ -163,28 +163,36 @@ def test_a_range_equals_the_daily_runs_and_a_rerun_is_identical(shifts, airflow_
 
 
 def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(shifts, airflow_runner):
+    insert = (
+        "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+        " VALUES (%s, %s, %s, %s, %s)"
+    )
+    # employee 2's latest window to start (05:00) ends before an earlier one (04:30–06:00) does
+    shifts.execute(insert, (2, 2, utc(3, 5), utc(3, 5, 10), 0))
     day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
     assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
     clean = derived(shifts)
+    last_activity = "SELECT employee_id, last_activity_at FROM productivity.employee_current_status ORDER BY 1"
+    # as of the end of Mar 2 in Chicago (Mar 3 06:00 UTC)
+    assert shifts.query(last_activity) == [(1, utc(2, 21, 30)), (2, utc(3, 6)), (3, utc(2, 15))]
+
     bad_windows = [
         (1, 1, utc(2, 16), utc(2, 15, 30), 10),  # ends before it starts, inside employee 1's shift
+        (1, 1, utc(2, 14), utc(2, 13, 50), 1),  # the same, starting at the range's first clock_in
         (1, 1, utc(2, 21, 40), utc(2, 21, 50), -5),  # negative items, ending after employee 1's last good window
+        (1, 1, utc(2, 21, 45), utc(3, 22), 50),  # 24 h 15 min long: would shorten employee 1's last idle period
         (3, 1, utc(2, 15), utc(2, 16), -1),  # in employee 3's open shift (itself a data error)
+        (3, 1, utc(3, 13), utc(3, 12), 1),  # in that open shift too, after every clock_out of the range
         (1, 1, utc(5, 14), utc(5, 13), 1),  # bad, but in no shift of the range: not this run's to report
     ]
     with shifts.connect() as conn:
-        conn.cursor().executemany(
-            "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            bad_windows,
-        )
+        conn.cursor().executemany(insert, bad_windows)
 
     result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day)
     assert result.state == "success"
     summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
-    assert summary["invalid_activity_windows"] == 3
-    # every table as without them, employee_current_status.last_activity_at included
-    assert derived(shifts) == clean
+    assert summary["invalid_activity_windows"] == 6
+    assert derived(shifts) == clean  # every table as without them, last_activity_at included
 
 
 def test_only_the_range_and_the_selected_tables_change(shifts, airflow_runner):

@@ -3,9 +3,9 @@
 -- a range gives what the daily run for its last day gave. updated_at is that instant, and a row is only
 -- ever moved forward: a rerun of an older date leaves a newer status in place.
 -- last_activity_at = the latest end of a valid activity window by then. It is found from the employee's
--- latest window start (one step back along the (employee_id, window_start) index), then among the
--- windows starting at most 24 hours before it (no window lasts longer), so the cost does not grow with
--- the years of activity_logs behind it.
+-- latest valid window start (one step back along the (employee_id, window_start) index), then among the
+-- windows starting at most 24 hours before it (a valid window lasts at most 24 hours, so none that
+-- starts earlier can end later), so the cost does not grow with the years of activity_logs behind it.
 INSERT INTO productivity.employee_current_status (employee_id, status, last_activity_at, updated_at)
 SELECT e.id,
        CASE WHEN EXISTS (
@@ -17,13 +17,16 @@ SELECT e.id,
        (SELECT max(a.window_end) FROM productivity.activity_logs a
         WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s
           AND a.window_start BETWEEN latest.window_start - interval '24 hours' AND latest.window_start
-          AND a.window_end >= a.window_start AND a.items_count >= 0),
+          AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours'
+          AND a.items_count >= 0),
        %(as_of)s
 FROM productivity.employees e
 LEFT JOIN LATERAL (
     SELECT a.window_start FROM productivity.activity_logs a
+    -- window_start <= as_of follows from the other conditions; it is the index range's upper end
     WHERE a.employee_id = e.id AND a.window_start <= %(as_of)s AND a.window_end <= %(as_of)s
-      AND a.window_end >= a.window_start AND a.items_count >= 0
+      AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours'
+      AND a.items_count >= 0
     ORDER BY a.window_start DESC
     LIMIT 1
 ) latest ON true

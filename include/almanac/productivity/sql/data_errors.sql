@@ -11,7 +11,9 @@ SELECT
     (SELECT count(*) FROM productivity.activity_logs a
      JOIN range_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
       AND a.window_start < s.scan_until
-     WHERE (a.window_end < a.window_start OR a.items_count < 0)
+     WHERE (a.window_end < a.window_start OR a.window_end > a.window_start + interval '24 hours'
+            OR a.items_count < 0)
+       -- implied by the join; written out so the scan is a window_start index range
        AND a.window_start >= (SELECT min(clock_in) FROM range_shifts)
        AND a.window_start < (SELECT max(scan_until) FROM range_shifts)) AS invalid_activity_windows,
     (SELECT count(DISTINCT employee_id) FROM range_shifts WHERE NOT is_valid) AS employees_with_errors
