@@ -17,16 +17,14 @@ SELECT e.id,
        (SELECT max(a.window_end) FROM productivity.activity_logs a
         WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s
           AND a.window_start BETWEEN latest.window_start - interval '24 hours' AND latest.window_start
-          AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours'
-          AND a.items_count >= 0),
+          AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)),
        %(as_of)s
 FROM productivity.employees e
 LEFT JOIN LATERAL (
     SELECT a.window_start FROM productivity.activity_logs a
     -- window_start <= as_of follows from the other conditions; it is the index range's upper end
     WHERE a.employee_id = e.id AND a.window_start <= %(as_of)s AND a.window_end <= %(as_of)s
-      AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours'
-      AND a.items_count >= 0
+      AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
     ORDER BY a.window_start DESC
     LIMIT 1
 ) latest ON true

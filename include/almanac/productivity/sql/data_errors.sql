@@ -11,8 +11,7 @@ SELECT
     (SELECT count(*) FROM productivity.activity_logs a
      JOIN range_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
       AND a.window_start < s.scan_until
-     WHERE (a.window_end < a.window_start OR a.window_end > a.window_start + interval '24 hours'
-            OR a.items_count < 0)
+     WHERE NOT productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
        -- implied by the join; written out so the scan is a window_start index range
        AND a.window_start >= (SELECT min(clock_in) FROM range_shifts)
        AND a.window_start < (SELECT max(scan_until) FROM range_shifts)) AS invalid_activity_windows,

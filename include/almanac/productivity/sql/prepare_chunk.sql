@@ -25,8 +25,7 @@ JOIN productivity.activity_logs a
  -- for every shift (quadratic in shifts per chunk: 25× the time for 10× the employees).
  AND a.window_start > s.clock_in - interval '24 hours'
 WHERE a.window_start >= %(scan_from)s AND a.window_start < %(scan_to)s
-  AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours'
-  AND a.items_count >= 0;
+  AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count);
 
 -- Items and active time per employee, work date and role: the day role and daily_scores both read these
 -- few hundred rows instead of aggregating the chunk's activity twice.
