@@ -75,15 +75,19 @@ def split_statements(script: str) -> list[str]:
 
     psycopg 3 sends a statement with bind parameters as one prepared statement, which cannot hold
     several commands. Our files keep semicolons at line ends only, so this simple split is exact
-    for them (it is not a general SQL parser). Comment lines between statements are dropped.
+    for them (it is not a general SQL parser). A ``$$``-quoted body (a PL/pgSQL function in a migration)
+    is not split: its ``$$`` open and close on lines of their own statement. Comment lines between
+    statements are dropped.
     """
     statements: list[str] = []
     current: list[str] = []
+    in_body = False
     for line in script.splitlines():
         if not current and (not line.strip() or line.lstrip().startswith("--")):
             continue
         current.append(line)
-        if line.rstrip().endswith(";"):
+        in_body ^= line.count("$$") % 2 == 1
+        if not in_body and line.rstrip().endswith(";"):
             statements.append("\n".join(current).rstrip().rstrip(";"))
             current = []
     if current:

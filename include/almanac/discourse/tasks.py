@@ -99,8 +99,11 @@ def backup_live_state(context: Mapping[str, Any]) -> dict[str, Any]:
         )
     run_id = context["dag_run"].run_id
     with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
-        execute_script(cur, read_sql(PACKAGE, "begin_version.sql"), {"run_id": run_id, "reset_date": day})
-        (version_id,) = cur.fetchone()
+        cur.execute(read_sql(PACKAGE, "unfinished_versions.sql"), {"run_id": run_id})
+        drop_versions(cur, [v for (v,) in cur.fetchall()])
+        (version_id,) = cur.execute(
+            read_sql(PACKAGE, "begin_version.sql"), {"run_id": run_id, "reset_date": day}
+        ).fetchone()
     handle = {
         "backup_version_id": status["live_version_id"],
         "backup_last_refresh_date": status["last_refresh_date"].isoformat() if status["last_refresh_date"] else None,
@@ -270,6 +273,13 @@ def compute_metrics(handle: Mapping[str, Any]) -> dict[str, int]:
     return counts
 
 
+def drop_versions(cur: Any, version_ids: list[int]) -> int:
+    """Delete ``version_ids`` and their rows in every version table; returns how many were dropped."""
+    if version_ids:
+        execute_script(cur, read_sql(PACKAGE, "drop_versions.sql"), {"version_ids": version_ids})
+    return len(version_ids)
+
+
 def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, Any]:
     """Step 5: point readers at the new version, in one transaction; keep the previous one as the backup.
 
@@ -297,7 +307,8 @@ def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, 
                 f"not published: the live data (version {live_version_id}) is refreshed up to {last_refresh_date},"
                 f" after this build as of {reset_date}; clear backup_live_state to rebuild as of the newer date"
             )
-        dropped = execute_script(cur, read_sql(PACKAGE, "publish_version.sql"), params)
+        execute_script(cur, read_sql(PACKAGE, "publish_version.sql"), params)
+        dropped = drop_versions(cur, [v for (v,) in cur.fetchall()])
     log.info(
         "Step 5/5: Published version %s (backup kept: %s; %d older version(s) dropped); last_refresh_date = %s",
         version_id,

@@ -1,0 +1,84 @@
+"""A version's data lives in the ``discourse.v_*`` tables without a per-row foreign key (schema version 2):
+a statement-level trigger checks and locks the version, and dropping a version deletes its data itself."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from almanac.discourse import tasks
+
+VERSION_TABLES = {
+    "v_courses": "(version_id, category_id, name, is_uncategorized) VALUES (%s, 1, 'c', false)",
+    "v_users": "(version_id, user_id, username) VALUES (%s, 1, 'u')",
+    "v_user_actions": "VALUES (%s, 't1-2026', 1, 1, 1, 1, 1, '2026-01-02T00:00:00Z')",
+    "v_engagement": "VALUES (%s, 't1-2026', 1, 1, 1, 1)",
+    "v_user_metrics": "VALUES (%s, 't1-2026', 1, 1, 0, 0, 0, 0, 0, 1, 1, 100)",
+    "v_platform_scores": "VALUES (%s, 't1-2026', 1, 1, 100)",
+}
+
+
+def new_version(conn) -> int:
+    (version_id,) = conn.execute(
+        "INSERT INTO discourse.versions (run_id, reset_date, status) VALUES ('versions-test', '2026-01-01',"
+        " 'building') RETURNING version_id"
+    ).fetchone()
+    return version_id
+
+
+def rows_of(warehouse, version_id: int) -> dict[str, int]:
+    return {
+        table: warehouse.query(f"SELECT count(*) FROM discourse.{table} WHERE version_id = %s", (version_id,))[0][0]
+        for table in VERSION_TABLES
+    }
+
+
+def test_dropping_a_version_deletes_its_rows_in_every_version_table_and_nothing_else(warehouse):
+    with warehouse.connect() as conn:
+        dropped, kept = new_version(conn), new_version(conn)
+        for version_id in (dropped, kept):
+            for table, values in VERSION_TABLES.items():
+                conn.execute(f"INSERT INTO discourse.{table} {values}", (version_id,))
+        conn.commit()
+        with conn.cursor() as cur:
+            assert tasks.drop_versions(cur, [dropped]) == 1
+    assert rows_of(warehouse, dropped) == dict.fromkeys(VERSION_TABLES, 0)
+    assert rows_of(warehouse, kept) == dict.fromkeys(VERSION_TABLES, 1)
+    assert warehouse.query("SELECT count(*) FROM discourse.versions WHERE version_id = %s", (dropped,)) == [(0,)]
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        tasks.drop_versions(cur, [kept])
+
+
+@pytest.mark.parametrize("table", VERSION_TABLES)
+def test_rows_of_a_version_that_does_not_exist_are_refused_naming_table_and_version(warehouse, table):
+    with warehouse.connect() as conn:
+        (missing,) = conn.execute("SELECT coalesce(max(version_id), 0) + 1000 FROM discourse.versions").fetchone()
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=f"discourse.{table}: version {missing} does not"):
+            conn.execute(f"INSERT INTO discourse.{table} {VERSION_TABLES[table]}", (missing,))
+
+
+def test_a_drop_waits_for_a_writer_of_that_version_and_deletes_what_it_committed(warehouse):
+    """A task still writing into a version when publish drops it (a rerun of an old reset's step): the
+    drop must not leave that task's rows behind, as the foreign key's cascade would not have."""
+    with warehouse.connect() as conn:
+        version_id = new_version(conn)
+        conn.commit()
+    writer = warehouse.connect()
+    writer.execute(f"INSERT INTO discourse.v_users {VERSION_TABLES['v_users']}", (version_id,))  # not committed
+
+    def drop():
+        with warehouse.connect() as conn, conn.cursor() as cur:
+            tasks.drop_versions(cur, [version_id])
+
+    dropper = threading.Thread(target=drop)
+    dropper.start()
+    time.sleep(0.5)
+    assert dropper.is_alive()  # waiting for the writer's lock on the version
+    writer.commit()
+    writer.close()
+    dropper.join(timeout=10)
+    assert not dropper.is_alive()
+    assert rows_of(warehouse, version_id) == dict.fromkeys(VERSION_TABLES, 0)
