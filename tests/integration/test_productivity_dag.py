@@ -195,6 +195,38 @@ def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(s
     assert derived(shifts) == clean  # every table as without them, last_activity_at included
 
 
+def test_the_primary_role_is_the_role_with_most_valid_items_over_the_30_work_days(shifts, airflow_runner):
+    """Employee 1 works mostly as a picker (510 items from Mar 2 to 4), employee 2 as a packer (110 items)
+    and employee 3 only in an open shift. Each added row would change a primary role if it were counted."""
+    shifts.execute("TRUNCATE productivity.almanac_stage_watermarks")
+    with shifts.connect() as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out) VALUES (%s, %s, %s)",
+            [
+                (1, dt.datetime(2026, 2, 2, 14, tzinfo=UTC), dt.datetime(2026, 2, 2, 16, tzinfo=UTC)),  # 30 days before
+                (3, utc(4, 14), utc(5, 16)),  # 26 hours: an invalid shift
+            ],
+        )
+        cur.executemany(
+            "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [
+                (1, 2, utc(4, 14), utc(4, 15), 300),  # packer, counted: 300 < 510
+                (1, 2, utc(3, 14), utc(4, 15), 1000),  # 25 hours long: a data error
+                (1, 2, dt.datetime(2026, 2, 2, 14, tzinfo=UTC), dt.datetime(2026, 2, 2, 15, tzinfo=UTC), 1000),
+                (2, 1, utc(3, 5), utc(3, 6), 110),  # picker 110 = packer 110: the tie goes to the lower role id
+                (3, 2, utc(4, 15), utc(4, 16), 100),  # in the invalid shift
+            ],
+        )
+    conf = {"start_date": "2026-03-04", "end_date": "2026-03-04", "tables": ["employee_primary_roles"]}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=conf).state == "success"
+    assert shifts.query("SELECT id, primary_role_id FROM productivity.employees ORDER BY id") == [
+        (1, 1),
+        (2, 1),
+        (3, 1),
+    ]
+
+
 def test_only_the_range_and_the_selected_tables_change(shifts, airflow_runner):
     assert (
         airflow_runner.run(

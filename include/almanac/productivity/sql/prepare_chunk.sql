@@ -20,7 +20,7 @@ SELECT s.shift_id, s.employee_id, s.work_date, a.role_id, a.items_count,
 FROM chunk_shifts s
 JOIN productivity.activity_logs a
   ON a.employee_id = s.employee_id AND a.window_start < s.clock_out AND a.window_end > s.clock_in
- -- a lower bound per shift for the (employee_id, window_start) index, as in v_shift_activity: a valid
+ -- a lower bound per shift for the (employee_id, window_start) index, as in primary_roles.sql: a valid
  -- window lasts at most 24 hours. Without it a nested loop read each employee's chunk from scan_from
  -- for every shift (quadratic in shifts per chunk: 25× the time for 10× the employees).
  AND a.window_start > s.clock_in - interval '24 hours'
