@@ -195,6 +195,21 @@ def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(s
     assert derived(shifts) == clean  # every table as without them, last_activity_at included
 
 
+def test_a_zero_length_window_splits_an_idle_gap_and_touching_windows_leave_none(shifts, airflow_runner):
+    """Employee 1's Mar 4 shift (14:00–16:00 UTC) is active 14:00–15:00, then idle to the end."""
+    shifts.execute(
+        "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+        " VALUES (1, 1, %s, %s, 0), (1, 1, %s, %s, 0)",
+        (utc(4, 15, 30), utc(4, 15, 30), utc(4, 15), utc(4, 15, 10)),  # a point; a window touching 15:00
+    )
+    conf = {"start_date": "2026-03-04", "end_date": "2026-03-04"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(5), conf=conf).state == "success"
+    assert shifts.query(
+        "SELECT start_time, end_time, duration_minutes FROM productivity.idle_periods"
+        " WHERE employee_id = 1 AND work_date = '2026-03-04' ORDER BY start_time"
+    ) == [(utc(4, 15, 10), utc(4, 15, 30), Decimal("20.00")), (utc(4, 15, 30), utc(4, 16), Decimal("30.00"))]
+
+
 def test_the_primary_role_is_the_role_with_most_valid_items_over_the_30_work_days(shifts, airflow_runner):
     """Employee 1 works mostly as a picker (510 items from Mar 2 to 4), employee 2 as a packer (110 items)
     and employee 3 only in an open shift. Each added row would change a primary role if it were counted."""
