@@ -11,6 +11,8 @@ import pytest
 
 from almanac.discourse import tasks
 
+pytestmark = pytest.mark.integration
+
 VERSION_TABLES = {
     "v_courses": "(version_id, category_id, name, is_uncategorized) VALUES (%s, 1, 'c', false)",
     "v_users": "(version_id, user_id, username) VALUES (%s, 1, 'u')",
@@ -68,17 +70,29 @@ def test_a_drop_waits_for_a_writer_of_that_version_and_deletes_what_it_committed
         conn.commit()
     writer = warehouse.connect()
     writer.execute(f"INSERT INTO discourse.v_users {VERSION_TABLES['v_users']}", (version_id,))  # not committed
+    dropper_pid, errors = [], []
 
     def drop():
-        with warehouse.connect() as conn, conn.cursor() as cur:
-            tasks.drop_versions(cur, [version_id])
+        try:
+            with warehouse.connect() as conn, conn.cursor() as cur:
+                dropper_pid.append(conn.info.backend_pid)
+                tasks.drop_versions(cur, [version_id])
+        except Exception as error:  # re-raised in the test below
+            errors.append(error)
 
     dropper = threading.Thread(target=drop)
     dropper.start()
-    time.sleep(0.5)
-    assert dropper.is_alive()  # waiting for the writer's lock on the version
+    deadline = time.monotonic() + 10
+    waiting = False
+    while not waiting and time.monotonic() < deadline:  # until the drop waits on the writer's lock
+        time.sleep(0.02)
+        waiting = bool(dropper_pid) and warehouse.query(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (dropper_pid[0],)
+        ) == [(True,)]
+    assert waiting, "the drop never waited for the writer"
     writer.commit()
     writer.close()
     dropper.join(timeout=10)
     assert not dropper.is_alive()
+    assert not errors, errors
     assert rows_of(warehouse, version_id) == dict.fromkeys(VERSION_TABLES, 0)

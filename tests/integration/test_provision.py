@@ -104,6 +104,46 @@ def test_an_install_at_the_previous_version_upgrades_in_place(scratch):
     assert scratch.query("SELECT count(*) FROM tutoring.tutor_performance_metrics") == [(1,)]
 
 
+def test_a_discourse_install_with_data_moves_from_foreign_keys_to_version_checks(scratch):
+    import psycopg
+
+    from almanac.discourse import tasks
+    from almanac.discourse.tables import TABLES
+    from tests.integration.test_discourse_versions import VERSION_TABLES
+
+    def version_foreign_keys():
+        return scratch.query(
+            "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
+            " AND confrelid = 'discourse.versions'::regclass ORDER BY 1"
+        )
+
+    with scratch.connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS discourse")
+    assert provision(TABLES, up_to=1)["schema_version"] == 1
+    with scratch.connect() as conn:
+        (version_id,) = conn.execute(
+            "INSERT INTO discourse.versions (run_id, reset_date, status) VALUES ('r', '2026-01-01', 'published')"
+            " RETURNING version_id"
+        ).fetchone()
+        for table, values in VERSION_TABLES.items():
+            conn.execute(f"INSERT INTO discourse.{table} {values}", (version_id,))
+    assert len(version_foreign_keys()) == 7  # the six version tables and system_status
+
+    assert provision(TABLES)["applied"] == ["0002 version check per statement"]
+
+    assert version_foreign_keys() == [("discourse.system_status",)]
+    for table in VERSION_TABLES:
+        assert scratch.query(f"SELECT count(*) FROM discourse.{table}") == [(1,)], table
+    with scratch.connect() as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=r"discourse\.v_users: version"):
+            conn.execute(f"INSERT INTO discourse.v_users {VERSION_TABLES['v_users']}", (version_id + 1,))
+        conn.rollback()
+        with conn.cursor() as cur:
+            tasks.drop_versions(cur, [version_id])
+    for table in VERSION_TABLES:
+        assert scratch.query(f"SELECT count(*) FROM discourse.{table}") == [(0,)], table
+
+
 def test_a_database_migrated_by_a_newer_almanac_is_refused(scratch):
     with scratch.connect() as conn:
         layout.create_source_tables(conn, ("tutoring",))
