@@ -85,6 +85,15 @@ class Warehouse:
         with self.connect() as conn:
             conn.execute(statement, params)
 
+    def empty_discourse(self) -> None:
+        """The discourse tables as on a fresh install: no version, none of their data, an empty status row."""
+        with self.connect() as conn:
+            conn.execute(  # CASCADE empties system_status too (its live_version_id references versions)
+                "TRUNCATE discourse.versions, discourse.v_courses, discourse.v_users, discourse.v_user_actions,"
+                " discourse.v_engagement, discourse.v_user_metrics, discourse.v_platform_scores CASCADE"
+            )
+            conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+
 
 @pytest.fixture(scope="session")
 def _slack_receiver():

@@ -44,13 +44,7 @@ def forum(warehouse, fake_discourse, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(fake_discourse.connection()))
     monkeypatch.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
     monkeypatch.setenv("ALMANAC_DISCOURSE_JITTER_SECONDS", "0.05")
-    with warehouse.connect() as conn:
-        # every version and its data; CASCADE empties system_status too
-        conn.execute(
-            "TRUNCATE discourse.versions, discourse.v_courses, discourse.v_users, discourse.v_user_actions,"
-            " discourse.v_engagement, discourse.v_user_metrics, discourse.v_platform_scores CASCADE"
-        )
-        conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+    warehouse.empty_discourse()
     fake_discourse.heal()
     fake_discourse.clear_records()
     fake_discourse.generation = "core"

@@ -39,12 +39,7 @@ def fresh_forum(warehouse, **fake):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("AIRFLOW_CONN_DISCOURSE_API", json.dumps(server.connection()))
             mp.setenv("ALMANAC_DISCOURSE_RETRY_BASE_SECONDS", "0")
-            with warehouse.connect() as conn:
-                conn.execute(
-                    "TRUNCATE discourse.versions, discourse.v_courses, discourse.v_users, discourse.v_user_actions,"
-                    " discourse.v_engagement, discourse.v_user_metrics, discourse.v_platform_scores CASCADE"
-                )
-                conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+            warehouse.empty_discourse()
             yield server
     finally:
         server.stop()
