@@ -41,7 +41,9 @@ SELECT b.employee_id,
 FROM demo_breaks b
 CROSS JOIN generate_series(0, %(shift_hours)s * 20 - 1) AS n
 WHERE NOT (n BETWEEN b.break_at AND b.break_at + b.break_len)
-  AND random() > 0.02;
+  AND random() > 0.02
+-- stored in time order, as a scanner's log is appended while people work
+ORDER BY 3, 1;
 
 INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out)
 VALUES (2, (%(end_date)s::date - 3 + time '07:00') AT TIME ZONE 'America/Chicago' + interval '9 hours', NULL);

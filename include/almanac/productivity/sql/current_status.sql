@@ -15,8 +15,10 @@ SELECT e.id,
              AND ct.clock_in > %(as_of)s::timestamptz - interval '24 hours'
        ) THEN 'clocked_in' ELSE 'clocked_out' END,
        (SELECT max(a.window_end) FROM productivity.activity_logs a
-        WHERE a.employee_id = e.id AND a.window_end <= %(as_of)s
-          AND a.window_start BETWEEN latest.window_start - interval '24 hours' AND latest.window_start
+        WHERE a.window_end <= %(as_of)s
+          -- row comparisons: an (employee_id, window_start) index range that no window_start-only index can take
+          AND (a.employee_id, a.window_start) >= (e.id, latest.window_start - interval '24 hours')
+          AND (a.employee_id, a.window_start) <= (e.id, latest.window_start)
           AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)),
        %(as_of)s
 FROM productivity.employees e

@@ -3,6 +3,8 @@
 -- Each shift's windows are summed per role inside a per-shift subquery: one (employee_id, window_start)
 -- index range per shift whatever the planner estimates (a plain join once hashed all of activity_logs:
 -- 4.4 s over a year of logs), and the outer sort sees a few rows per shift instead of every window.
+-- The range is written as row comparisons: on logs stored in time order the planner otherwise took the
+-- (window_start) index and filtered out every other employee's windows (1.6 s instead of 0.16 s).
 UPDATE productivity.employees e
 SET primary_role_id = best.role_id
 FROM (
@@ -11,9 +13,10 @@ FROM (
     CROSS JOIN LATERAL (
         SELECT a.role_id, sum(a.items_count) AS items
         FROM productivity.activity_logs a
-        WHERE a.employee_id = s.employee_id AND a.window_start < s.clock_out AND a.window_end > s.clock_in
-          -- the index range's lower end: a valid window lasts at most 24 hours
-          AND a.window_start > s.clock_in - interval '24 hours'
+        WHERE a.window_end > s.clock_in
+          -- the (employee_id, window_start) index range; its lower end: a valid window lasts at most 24 hours
+          AND (a.employee_id, a.window_start) > (s.employee_id, s.clock_in - interval '24 hours')
+          AND (a.employee_id, a.window_start) < (s.employee_id, s.clock_out)
           AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
         GROUP BY a.role_id
     ) a
