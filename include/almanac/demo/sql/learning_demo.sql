@@ -36,7 +36,9 @@ CROSS JOIN LATERAL (
     SELECT e.enrolled_at + make_interval(secs => l.sequence_no * 86400 * (1.2 + 3.5 * (1 - e.diligence))) AS started,
            e.enrolled_at + make_interval(secs => l.sequence_no * 86400 * (1.2 + 3.5 * (1 - e.diligence)) + 1200 + random() * 4000) AS finished
 ) AS t
-WHERE t.started < %(end_date)s::timestamptz;
+WHERE t.started < %(end_date)s::timestamptz
+-- stored in time order, as a platform appends progress and attempts
+ORDER BY 3, 1, 2;
 
 INSERT INTO learning.quiz_attempts (user_id, lesson_id, score, attempted_at)
 SELECT p.user_id, p.lesson_id,
@@ -46,7 +48,8 @@ FROM learning.lesson_progress p
 JOIN learning.lessons l USING (lesson_id)
 JOIN demo_enrollments e ON e.user_id = p.user_id AND e.course_id = l.course_id
 CROSS JOIN generate_series(0, (p.lesson_id %% 2)::int) AS a
-WHERE p.completed_at IS NOT NULL;
+WHERE p.completed_at IS NOT NULL
+ORDER BY 4, 1, 2;
 
 UPDATE learning.lesson_progress SET time_spent_seconds = -300
 WHERE (user_id, lesson_id) IN (SELECT user_id, lesson_id FROM learning.lesson_progress ORDER BY md5(user_id::text || lesson_id) LIMIT 2);

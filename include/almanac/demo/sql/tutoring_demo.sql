@@ -36,7 +36,9 @@ CROSS JOIN LATERAL (
              ELSE 'no_show'
            END AS status
     FROM (SELECT random() + n * 0 AS r) AS x
-) AS s;
+) AS s
+-- stored in time order, as a platform appends sessions
+ORDER BY 4, 1;
 
 -- A handful of bad rows, as the platform sometimes produces: rating 7, negative minutes, unknown status.
 UPDATE tutoring.sessions SET student_rating = 7
