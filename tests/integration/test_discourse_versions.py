@@ -96,3 +96,29 @@ def test_a_drop_waits_for_a_writer_of_that_version_and_deletes_what_it_committed
     assert not dropper.is_alive()
     assert not errors, errors
     assert rows_of(warehouse, version_id) == dict.fromkeys(VERSION_TABLES, 0)
+
+
+def test_every_table_keyed_by_version_is_checked_and_emptied_by_a_drop(warehouse):
+    """A version table added later must carry the trigger (migration 0002's list) and be deleted by
+    drop_versions.sql; this compares both with the tables that have a version_id column."""
+    import re
+
+    from almanac.db import read_sql
+
+    keyed = {
+        table
+        for (table,) in warehouse.query(
+            "SELECT c.table_name FROM information_schema.columns c"
+            " JOIN information_schema.tables t USING (table_schema, table_name)"
+            " WHERE c.table_schema = 'discourse' AND c.column_name = 'version_id' AND t.table_type = 'BASE TABLE'"
+        )
+    } - {"versions"}
+    triggered = {
+        table
+        for (table,) in warehouse.query(
+            "SELECT event_object_table FROM information_schema.triggers WHERE trigger_schema = 'discourse'"
+            " AND action_statement LIKE '%%check_version_exists%%'"
+        )
+    }
+    dropped = set(re.findall(r"DELETE FROM discourse\.(v_\w+)", read_sql("almanac.discourse", "drop_versions.sql")))
+    assert keyed == triggered == dropped == set(VERSION_TABLES)
