@@ -11,6 +11,7 @@ Fixtures:
   tables and almanac's own (provisioned as the DAGs do), and every warehouse ``AIRFLOW_CONN_*`` pointing
   at it. Concurrent pytest runs each
   get their own database.
+- ``scratch``: an empty database for one test, with every warehouse connection pointed at it.
 - ``slack`` (session, cleared per test): a local HTTP receiver standing in for the Slack webhook;
   the real notifier code posts to it through the ``slack_alerts`` connection.
 - ``airflow_runner`` (session): runs DAGs with ``dag.test()`` and clears/reruns tasks like the UI.
@@ -18,6 +19,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -93,6 +95,27 @@ class Warehouse:
                 " discourse.v_engagement, discourse.v_user_metrics, discourse.v_platform_scores CASCADE"
             )
             conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+
+
+@pytest.fixture
+def scratch(embedded_pg, warehouse, monkeypatch):
+    """An empty database with every warehouse connection pointed at it (for this test only)."""
+    dbname = f"almanac_scratch_{os.getpid()}"
+    embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
+    conn_json = json.dumps(embedded_pg.postgres_conn(dbname))
+    for var in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") and k != "AIRFLOW_CONN_SLACK_ALERTS"]:
+        monkeypatch.setenv(var, conn_json)
+
+    class Scratch:
+        def connect(self):
+            return embedded_pg.connect(dbname)
+
+        def query(self, statement, params=None):
+            with self.connect() as conn:
+                return conn.execute(statement, params).fetchall()
+
+    yield Scratch()
+    embedded_pg.drop_database(dbname)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,10 @@ def reset(conn):
         " learning.quiz_attempts, learning.lesson_progress, learning.enrollments, learning.lessons,"
         " learning.courses, learning.students"
     )
+    insert_courses(conn)
+
+
+def insert_courses(conn):
     conn.execute("INSERT INTO learning.courses VALUES (1, 'Algebra'), (2, 'Biology')")
     conn.execute(
         "INSERT INTO learning.lessons VALUES (11, 1, 1, 'A1'), (12, 1, 2, 'A2'), (13, 1, 3, 'A3'), (14, 1, 4, 'A4'),"
@@ -38,39 +42,71 @@ def reset(conn):
 def snapshot_data(warehouse):
     with warehouse.connect() as conn:
         reset(conn)
-        conn.execute(
-            "INSERT INTO learning.students VALUES (1,'a',true),(2,'b',true),(3,'c',true),(4,'d',true),"
-            "(5,'e',false),(6,'f',true)"
-        )
-        conn.execute(
-            "INSERT INTO learning.enrollments VALUES"
-            " (1, 1, %(mar1)s, '2026-03-11'),"  # 10 days: half elapsed at the end of Mar 5 → 4 × 0.5 = 2 expected
-            " (2, 1, %(mar1)s, '2026-03-03'),"  # already over → 4 expected
-            " (3, 2, %(mar10)s, '2026-04-10'),"  # enrolled after D → nothing expected yet
-            " (6, 1, %(mar1)s, '2026-03-11')",
-            {"mar1": ts(3, 1), "mar10": ts(3, 10)},
-        )
-        progress = [
-            (1, 11, ts(3, 2, 9), ts(3, 2, 10), 1200),
-            (1, 12, ts(3, 5, 9), ts(3, 5, 10), 1800),  # completed on D: 1 lesson, 30 minutes
-            (1, 13, ts(3, 5, 23), ts(3, 6, 0), 900),  # completed exactly at the end of D: not on D
-            (2, 11, ts(3, 1, 11), ts(3, 1, 12), 600),
-            (3, 21, ts(3, 5, 9), None, 600),  # started on D, not completed: 10 minutes on D
-            (5, 11, ts(3, 5, 9), ts(3, 5, 10), 600),  # inactive
-            (6, 11, ts(3, 5, 9), ts(3, 5, 10), -60),  # impossible: excluded, counted as error
-        ]
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO learning.lesson_progress VALUES (%s, %s, %s, %s, %s)", progress)
-            cur.executemany(
-                "INSERT INTO learning.quiz_attempts VALUES (%s, %s, %s, %s)",
-                [
-                    (1, 11, 50, ts(3, 2, 10)),
-                    (1, 11, 80, ts(3, 2, 11)),  # best of lesson 11 = 80
-                    (1, 12, 70, ts(3, 5, 23, 59, 59)),  # last second of D: counts
-                    (1, 12, 100, ts(3, 6)),  # first second after D: does not
-                ],
-            )
+        insert_snapshot_sources(conn)
     return warehouse
+
+
+def insert_snapshot_sources(conn):
+    """Day D = Mar 5: five active students (one without progress, one with impossible data), one inactive."""
+    conn.execute(
+        "INSERT INTO learning.students VALUES (1,'a',true),(2,'b',true),(3,'c',true),(4,'d',true),"
+        "(5,'e',false),(6,'f',true)"
+    )
+    conn.execute(
+        "INSERT INTO learning.enrollments VALUES"
+        " (1, 1, %(mar1)s, '2026-03-11'),"  # 10 days: half elapsed at the end of Mar 5 → 4 × 0.5 = 2 expected
+        " (2, 1, %(mar1)s, '2026-03-03'),"  # already over → 4 expected
+        " (3, 2, %(mar10)s, '2026-04-10'),"  # enrolled after D → nothing expected yet
+        " (6, 1, %(mar1)s, '2026-03-11')",
+        {"mar1": ts(3, 1), "mar10": ts(3, 10)},
+    )
+    progress = [
+        (1, 11, ts(3, 2, 9), ts(3, 2, 10), 1200),
+        (1, 12, ts(3, 5, 9), ts(3, 5, 10), 1800),  # completed on D: 1 lesson, 30 minutes
+        (1, 13, ts(3, 5, 23), ts(3, 6, 0), 900),  # completed exactly at the end of D: not on D
+        (2, 11, ts(3, 1, 11), ts(3, 1, 12), 600),
+        (3, 21, ts(3, 5, 9), None, 600),  # started on D, not completed: 10 minutes on D
+        (5, 11, ts(3, 5, 9), ts(3, 5, 10), 600),  # inactive
+        (6, 11, ts(3, 5, 9), ts(3, 5, 10), -60),  # impossible: excluded, counted as error
+    ]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO learning.lesson_progress VALUES (%s, %s, %s, %s, %s)", progress)
+        cur.executemany(
+            "INSERT INTO learning.quiz_attempts VALUES (%s, %s, %s, %s)",
+            [
+                (1, 11, 50, ts(3, 2, 10)),
+                (1, 11, 80, ts(3, 2, 11)),  # best of lesson 11 = 80
+                (1, 12, 70, ts(3, 5, 23, 59, 59)),  # last second of D: counts
+                (1, 12, 100, ts(3, 6)),  # first second after D: does not
+            ],
+        )
+
+
+def test_a_student_listed_twice_in_the_source_is_counted_once(scratch, airflow_runner):
+    """learning.students belongs to the platform: almanac reads it as one row per user_id but cannot
+    require a key there. A user_id listed twice counts once (active if any of its rows is), with the same
+    figures as the test above."""
+    from almanac.demo import warehouse as layout
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("learning",))
+        for table, constraint in conn.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE confrelid = 'learning.students'::regclass"
+        ).fetchall():
+            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}")
+        conn.execute("ALTER TABLE learning.students DROP CONSTRAINT students_pkey")
+        insert_courses(conn)
+        insert_snapshot_sources(conn)
+        conn.execute("INSERT INTO learning.students VALUES (1, 'a', true), (2, 'b', false), (5, 'e', false)")
+    result = airflow_runner.run(SNAPSHOTS, logical_date=ts(3, 6))
+    assert result.state == "success", result.task_states
+    assert snapshot_rows(scratch, dt.date(2026, 3, 5)) == {
+        1: (Decimal("100.00"), Decimal("75.00"), 1, Decimal("30.00")),
+        2: (Decimal("25.00"), None, 0, Decimal("0.00")),
+        3: (Decimal("100.00"), None, 0, Decimal("10.00")),
+    }
+    summary = airflow_runner.xcom(SNAPSHOTS, result.run_id, "create_daily_snapshots")
+    assert (summary["active_students"], summary["success"], summary["skipped"], summary["errors"]) == (5, 3, 1, 1)
 
 
 def snapshot_rows(warehouse, day):

@@ -5,38 +5,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import json
-import os
 
 import pytest
 
 from almanac.db import read_sql
 from almanac.demo import warehouse as layout
 from almanac.provision import MissingSourceError, SchemaTooNewError, provision
-from tests.conftest import DB_TIMEZONE
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def scratch(embedded_pg, warehouse, monkeypatch):
-    """An empty database with every connection pointed at it (for this test only)."""
-    dbname = f"almanac_scratch_{os.getpid()}"
-    embedded_pg.create_database(dbname, drop_existing=True, timezone=DB_TIMEZONE)
-    conn_json = json.dumps(embedded_pg.postgres_conn(dbname))
-    for var in [k for k in os.environ if k.startswith("AIRFLOW_CONN_") and k != "AIRFLOW_CONN_SLACK_ALERTS"]:
-        monkeypatch.setenv(var, conn_json)
-
-    class Scratch:
-        def connect(self):
-            return embedded_pg.connect(dbname)
-
-        def query(self, statement, params=None):
-            with self.connect() as conn:
-                return conn.execute(statement, params).fetchall()
-
-    yield Scratch()
-    embedded_pg.drop_database(dbname)
 
 
 def tutoring_tables():

@@ -9,8 +9,8 @@
 -- Rows of later weeks win: a rerun of an old week writes its rows inactive.
 DELETE FROM learning.adaptive_recommendations WHERE week_start = %(week_start)s;
 
-WITH active AS (
-    SELECT user_id FROM learning.students WHERE is_active
+WITH active AS (  -- DISTINCT: the platform's table may list a student twice; each counts once
+    SELECT DISTINCT user_id FROM learning.students WHERE is_active
 ),
 latest AS (  -- one step back along the (user_id, snapshot_date) key per student, not every past day
     SELECT s.*

@@ -8,8 +8,8 @@
 --                             Σ over enrollments of lessons in the course × elapsed fraction of
 --                             enrolled_at → target_end_date (00:00 UTC of that date, whatever the
 --                             session's TimeZone) at the end of D; 100 when nothing is expected.
-WITH active AS (
-    SELECT user_id FROM learning.students WHERE is_active
+WITH active AS (  -- DISTINCT: the platform's table may list a student twice; each counts once
+    SELECT DISTINCT user_id FROM learning.students WHERE is_active
 ),
 progress AS (
     SELECT p.* FROM learning.lesson_progress p JOIN active USING (user_id)
