@@ -3,9 +3,10 @@
 Most installs add almanac to an Airflow that already runs, pointed at databases that hold only the source
 systems' tables. So nothing is created by hand: every DAG starts with ``provision_tables``, which
 
-1. checks that each source table the domain reads exists with the columns it needs — almanac never creates
-   a source table; a missing one fails the run at once (no retry can create it) with a message naming the
-   table, the columns and the connection id;
+1. checks that each source table the domain reads exists with the columns it needs, and with the indexes
+   its statements cannot do without — almanac never creates a source table or index; a missing one fails
+   the run at once (no retry can create it) with a message naming the table, the columns or the index,
+   and the connection id;
 2. applies, in version order and exactly once, the domain's migrations that the database has not seen yet,
    recording each in ``<schema>.almanac_schema_version`` (version, description, applied_at). Version 1 of
    every domain is the layout installs had before versioning existed, written with ``IF NOT EXISTS``, so an
@@ -40,7 +41,7 @@ VERSION_TABLE = "almanac_schema_version"
 
 
 class MissingSourceError(RuntimeError):
-    """A source table or column that almanac reads is not there; the message names each one."""
+    """A source table, column or index that almanac needs is not there; the message names each one."""
 
 
 class SchemaTooNewError(RuntimeError):
@@ -50,11 +51,14 @@ class SchemaTooNewError(RuntimeError):
 @dataclass(frozen=True)
 class SourceTable:
     """A table almanac reads (or writes into) but never creates: ``table`` is ``schema.name`` in lower
-    case (Oracle folds the unquoted names to upper case), ``columns`` the ones almanac uses."""
+    case (Oracle folds the unquoted names to upper case), ``columns`` the ones almanac uses, ``indexes``
+    the ones its statements need, each given by the columns an index must start with (an index with more
+    columns after them serves as well)."""
 
     conn_id: str
     table: str
     columns: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def version_table(schema: str) -> sa.Table:
 
 
 def missing_sources(tables: DomainTables) -> list[str]:
-    """One line per source table that is missing, or lacks columns, on its connection."""
+    """One line per source table that is missing, or lacks columns or indexes, on its connection."""
     problems = []
     by_connection: dict[str, list[SourceTable]] = defaultdict(list)
     for source in tables.sources:
@@ -136,7 +140,30 @@ def missing_sources(tables: DomainTables) -> list[str]:
                     problems.append(
                         f"source table {source.table} on connection {conn_id} has no column(s) {', '.join(lacking)}"
                     )
+                    continue
+                problems += [
+                    f"source table {source.table} on connection {conn_id} has no index starting with"
+                    f" ({', '.join(needed)}): CREATE INDEX ON {source.table} ({', '.join(needed)})"
+                    for needed in missing_indexes(inspector, source)
+                ]
     return problems
+
+
+def missing_indexes(inspector: Any, source: SourceTable) -> list[tuple[str, ...]]:
+    """The indexes of ``source.indexes`` that no index (primary key included) of the table starts with."""
+    if not source.indexes:
+        return []
+    schema, name = source.table.split(".")
+    key = inspector.get_pk_constraint(name, schema=schema)["constrained_columns"]
+    leading = [tuple(c.lower() for c in key)]
+    for index in inspector.get_indexes(name, schema=schema):
+        columns = []
+        for column in index["column_names"]:
+            if column is None:  # an expression: the columns after it are no longer a prefix
+                break
+            columns.append(column.lower())
+        leading.append(tuple(columns))
+    return [needed for needed in source.indexes if not any(have[: len(needed)] == needed for have in leading)]
 
 
 def apply_migrations(conn: sa.Connection, tables: DomainTables, *, up_to: int | None = None) -> list[str]:
@@ -168,8 +195,8 @@ def provision(tables: DomainTables, *, up_to: int | None = None) -> dict[str, An
     problems = missing_sources(tables)
     if problems:
         raise MissingSourceError(
-            f"{tables.domain}: " + "; ".join(problems) + ". almanac never creates source tables: point the "
-            "connection at the database that holds them, or ask their owners to create them."
+            f"{tables.domain}: " + "; ".join(problems) + ". almanac never creates source tables or their "
+            "indexes: point the connection at the database that holds them, or ask their owners to create them."
         )
     with engine_for(tables.conn_id).begin() as conn:
         applied = apply_migrations(conn, tables, up_to=up_to)

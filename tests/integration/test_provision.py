@@ -161,6 +161,28 @@ def test_missing_source_tables_and_columns_are_named_with_their_connection(scrat
     ) == [(None, None)]
 
 
+def test_a_missing_source_index_is_named_with_the_statement_that_creates_it(scratch):
+    """The seed's index verification for activity_logs: without (employee_id, window_start) the per-shift
+    lookups read the whole table once per shift. Any index starting with the columns serves."""
+    from almanac.productivity.tables import TABLES
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("productivity",))
+        conn.execute("DROP INDEX productivity.activity_logs_employee_start_idx")
+    with pytest.raises(MissingSourceError) as failure:
+        provision(TABLES)
+    assert (
+        "source table productivity.activity_logs on connection productivity_db has no index starting with"
+        " (employee_id, window_start): CREATE INDEX ON productivity.activity_logs (employee_id, window_start)"
+    ) in str(failure.value)
+    assert "(window_start)" not in str(failure.value)  # that one is there
+    assert scratch.query("SELECT to_regclass('productivity.daily_scores')") == [(None,)]
+
+    with scratch.connect() as conn:
+        conn.execute("CREATE INDEX wider ON productivity.activity_logs (employee_id, window_start, role_id)")
+    assert provision(TABLES)["schema_version"] == TABLES.latest_version
+
+
 def test_a_missing_source_table_fails_the_run_at_once_without_retries(scratch, airflow_runner, slack):
     with scratch.connect() as conn:
         layout.create_source_tables(conn, ("tutoring",))

@@ -7,13 +7,18 @@ from __future__ import annotations
 from almanac.connections import PRODUCTIVITY_DB
 from almanac.provision import DomainTables, SourceTable, sql_migrations
 
+#: The indexes the seed's "index verification" lists for activity_logs. Without (employee_id, window_start)
+#: the per-shift and per-employee lookups (primary roles, last activity) read the whole table once per shift:
+#: over 120 s instead of 0.16 s with a year of logs; without (window_start) each chunk reads all of it.
+INDEXES = {"activity_logs": (("employee_id", "window_start"), ("window_start",))}
+
 TABLES = DomainTables(
     domain="productivity",
     conn_id=PRODUCTIVITY_DB,
     schema="productivity",
     migrations=sql_migrations("almanac.productivity"),
     sources=tuple(
-        SourceTable(PRODUCTIVITY_DB, f"productivity.{name}", columns)
+        SourceTable(PRODUCTIVITY_DB, f"productivity.{name}", columns, INDEXES.get(name, ()))
         for name, columns in {
             "employees": ("id", "is_active", "primary_role_id"),
             "role_configs": (
