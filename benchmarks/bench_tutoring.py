@@ -13,7 +13,7 @@ import datetime as dt
 
 from almanac.demo.tutoring_data import generate
 from almanac.tutoring import tasks
-from almanac.tutoring.transform import DEFAULT_BATCH_SIZE, batches, composite_score, performance_tier
+from almanac.tutoring.transform import automatic_batch_size, batches, composite_score, performance_tier
 from benchmarks.harness import Workload, floor_seconds, measure
 
 TUTORS = 5000
@@ -129,7 +129,7 @@ def run(ctx) -> list[Workload]:
             conn.execute("TRUNCATE tutoring.tutor_performance_metrics")
 
     def almanac_run():
-        return [tasks.compute_batch(context, b) for b in batches(tutor_ids, DEFAULT_BATCH_SIZE)]
+        return [tasks.compute_batch(context, b) for b in batches(tutor_ids, automatic_batch_size(len(tutor_ids)))]
 
     def baseline():
         with ctx.connect() as conn, conn.cursor() as cur:

@@ -10,7 +10,8 @@ param. Window N covers sessions with `scheduled_start` in [R − N days, R).
 **Tasks**
 - `provision_tables` — creates or migrates `tutoring.tutor_performance_metrics`; checks the sources.
 - `plan_batches` — selects the tutors (active, or all with `include_inactive`, or only `tutor_ids`)
-  and splits them into batches of `batch_size`; requested ids that do not exist are reported.
+  and splits them into batches of `batch_size` (default: 1,000 tutors, more per batch above 10,000 tutors
+  so that there are at most 10 batches); requested ids that do not exist are reported.
 - `compute_batch` — mapped, one instance per batch (named "tutors 1–1000 of 5000"): one SQL
   statement computes the nine metrics for the batch and the three windows, and upserts them on
   (tutor, R, window). Sessions with out-of-range values are left out and counted.
@@ -35,7 +36,7 @@ from almanac.dag_defaults import almanac_dag
 from almanac.provision import provision_tables
 from almanac.tutoring import tasks
 from almanac.tutoring.tables import TABLES
-from almanac.tutoring.transform import DEFAULT_BATCH_SIZE
+from almanac.tutoring.transform import DEFAULT_BATCH_SIZE, MAX_AUTOMATIC_BATCHES
 
 
 @almanac_dag(
@@ -55,7 +56,14 @@ from almanac.tutoring.transform import DEFAULT_BATCH_SIZE
         "include_inactive": Param(False, type="boolean"),
         "cleanup": Param(False, type="boolean", description="Delete metrics older than retention_days"),
         "retention_days": Param(90, type="integer", minimum=1),
-        "batch_size": Param(DEFAULT_BATCH_SIZE, type="integer", minimum=1, maximum=10000),
+        "batch_size": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            maximum=10000,
+            description=f"Tutors per mapped instance (empty: {DEFAULT_BATCH_SIZE}, or more so that there are"
+            f" at most {MAX_AUTOMATIC_BATCHES} instances)",
+        ),
     },
 )
 def tutoring_daily_metrics():

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from almanac.tutoring.transform import AggregationSummary, batches, composite_score, performance_tier
+from almanac.tutoring.transform import (
+    AggregationSummary,
+    automatic_batch_size,
+    batches,
+    composite_score,
+    performance_tier,
+)
 
 
 def row(**overrides):
@@ -74,6 +80,15 @@ def test_batches_cover_every_tutor_once_with_readable_labels():
     ]
     assert [t for b in planned for t in b["tutor_ids"]] == ids
     assert batches([], 1000) == []
+
+
+@pytest.mark.parametrize(
+    ("tutors", "size", "count"),
+    [(0, 1000, 0), (5000, 1000, 5), (10000, 1000, 10), (10001, 1001, 10), (50000, 5000, 10)],
+)
+def test_without_a_batch_size_there_are_1000_tutors_a_batch_and_at_most_10_batches(tutors, size, count):
+    assert automatic_batch_size(tutors) == size
+    assert len(batches([f"T{i}" for i in range(tutors)], size)) == count
 
 
 def test_summary_success_rate_and_block():

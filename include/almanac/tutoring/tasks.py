@@ -20,6 +20,7 @@ from almanac.tutoring.transform import (
     WINDOWS,
     AggregationSummary,
     MetricsRequest,
+    automatic_batch_size,
     batches,
 )
 
@@ -60,13 +61,14 @@ def plan_batches(context: Mapping[str, Any]) -> list[dict[str, Any]]:
             "" if request.include_inactive else " or inactive (set include_inactive to include those)",
             ", ".join(unknown),
         )
-    planned = batches(tutor_ids, request.batch_size)
+    batch_size = request.batch_size or automatic_batch_size(len(tutor_ids))
+    planned = batches(tutor_ids, batch_size)
     log.info(
         "Reference date R = %s; %d tutors to process in %d batch(es) of up to %d",
         day,
         len(tutor_ids),
         len(planned),
-        request.batch_size,
+        batch_size,
     )
     return planned
 
