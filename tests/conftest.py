@@ -88,13 +88,14 @@ class Warehouse:
             conn.execute(statement, params)
 
     def empty_discourse(self) -> None:
-        """The discourse tables as on a fresh install: no version, none of their data, an empty status row."""
-        with self.connect() as conn:
-            conn.execute(  # CASCADE empties system_status too (its live_version_id references versions)
-                "TRUNCATE discourse.versions, discourse.v_courses, discourse.v_users, discourse.v_user_actions,"
-                " discourse.v_engagement, discourse.v_user_metrics, discourse.v_platform_scores CASCADE"
-            )
-            conn.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
+        """The discourse tables as on a fresh install: no version, none of their data, an empty status row.
+        Versions go the way almanac drops them (``drop_versions``), so no list of version tables lives here."""
+        from almanac.discourse.tasks import drop_versions
+
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM discourse.system_status")  # it references the live and backup versions
+            drop_versions(cur, [v for (v,) in cur.execute("SELECT version_id FROM discourse.versions")])
+            cur.execute("INSERT INTO discourse.system_status (id) VALUES (1)")
 
 
 @pytest.fixture
