@@ -47,7 +47,8 @@ def snapshot_data(warehouse):
 
 
 def insert_snapshot_sources(conn):
-    """Day D = Mar 5: five active students (one without progress, one with impossible data), one inactive."""
+    """Day D = Mar 5: five active students (one without progress, one with impossible data), one inactive.
+    Impossible quiz scores of a student without progress and of the inactive one are not errors."""
     conn.execute(
         "INSERT INTO learning.students VALUES (1,'a',true),(2,'b',true),(3,'c',true),(4,'d',true),"
         "(5,'e',false),(6,'f',true)"
@@ -65,6 +66,7 @@ def insert_snapshot_sources(conn):
         (1, 12, ts(3, 5, 9), ts(3, 5, 10), 1800),  # completed on D: 1 lesson, 30 minutes
         (1, 13, ts(3, 5, 23), ts(3, 6, 0), 900),  # completed exactly at the end of D: not on D
         (2, 11, ts(3, 1, 11), ts(3, 1, 12), 600),
+        (2, 21, ts(3, 4, 9), ts(3, 4, 10), 300),  # course 2, which student 2 is not enrolled in: not in the pace
         (3, 21, ts(3, 5, 9), None, 600),  # started on D, not completed: 10 minutes on D
         (5, 11, ts(3, 5, 9), ts(3, 5, 10), 600),  # inactive
         (6, 11, ts(3, 5, 9), ts(3, 5, 10), -60),  # impossible: excluded, counted as error
@@ -78,6 +80,8 @@ def insert_snapshot_sources(conn):
                 (1, 11, 80, ts(3, 2, 11)),  # best of lesson 11 = 80
                 (1, 12, 70, ts(3, 5, 23, 59, 59)),  # last second of D: counts
                 (1, 12, 100, ts(3, 6)),  # first second after D: does not
+                (4, 11, 150, ts(3, 2)),  # impossible, but student 4 has no progress: skipped, not an error
+                (5, 11, -1, ts(3, 2)),  # impossible, but student 5 is inactive
             ],
         )
 

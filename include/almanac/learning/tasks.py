@@ -41,9 +41,10 @@ def create_daily_snapshots(context: Mapping[str, Any]) -> dict[str, Any]:
     params = {"day": day, "day_start": day_start, "day_end": day_end, "created_at": run_reference_time(context)}
     with transaction(LEARNING_DB) as conn:
         conn.execute(read_sql(PACKAGE, "snapshot_excluded.sql"), params)
-        active, eligible, errors = conn.execute(read_sql(PACKAGE, "snapshot_counts.sql"), params).fetchone()
+        active, errors = conn.execute(read_sql(PACKAGE, "snapshot_counts.sql"), params).fetchone()
         conn.execute("DELETE FROM learning.performance_snapshots WHERE snapshot_date = %(day)s", params)
         success = conn.execute(read_sql(PACKAGE, "snapshot_insert.sql"), params).rowcount
+        eligible = success + errors  # every eligible student not excluded gets exactly one snapshot
         skipped = active - eligible
         conn.execute(
             read_sql(PACKAGE, "snapshot_run_record.sql"),
