@@ -56,6 +56,9 @@ flags AS (
     FROM latest s
     LEFT JOIN recently_active r USING (user_id)
 ),
+with_later_weeks AS (  -- read once, before the first row is written (see below)
+    SELECT DISTINCT user_id FROM learning.adaptive_recommendations WHERE week_start > %(week_start)s
+),
 rules AS (
     SELECT user_id, 'catch_up' AS recommendation_type, 'Catch up with your course plan' AS title,
            format('Pace score %%s is below 70', round(pace_score)) AS reason, 'high' AS priority
@@ -77,11 +80,12 @@ INSERT INTO learning.adaptive_recommendations
     (id, user_id, recommendation_type, title, reason, priority, week_start, created_at, is_active)
 SELECT md5(r.user_id || ':' || %(week_start)s::text || ':' || r.recommendation_type)::uuid,
        r.user_id, r.recommendation_type, r.title, r.reason, r.priority, %(week_start)s, %(created_at)s,
-       NOT EXISTS (
-           SELECT 1 FROM learning.adaptive_recommendations later
-           WHERE later.user_id = r.user_id AND later.week_start > %(week_start)s
-       )
-FROM rules r;
+       later.user_id IS NULL
+FROM rules r
+-- A join to the students with later weeks, not a NOT EXISTS per row: with statistics that call the table
+-- empty (an ANALYZE before the first week), that subquery became a sequential scan per written row over
+-- the pages this statement was filling, quadratic in the rows (91 s for 100,000 students).
+LEFT JOIN with_later_weeks later USING (user_id);
 
 UPDATE learning.adaptive_recommendations old
 SET is_active = false
