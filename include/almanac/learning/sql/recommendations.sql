@@ -28,26 +28,6 @@ recently_active AS (
     WHERE (started_at >= %(window_start)s AND started_at < %(window_end)s)
        OR (completed_at >= %(window_start)s AND completed_at < %(window_end)s)
 ),
-lowest_lesson AS (
-    SELECT DISTINCT ON (b.user_id) b.user_id, b.best, l.title
-    FROM (
-        SELECT user_id, lesson_id, max(score) AS best
-        FROM learning.quiz_attempts
-        WHERE attempted_at < %(window_end)s
-        GROUP BY user_id, lesson_id
-    ) b
-    JOIN learning.lessons l USING (lesson_id)
-    ORDER BY b.user_id, b.best, l.lesson_id
-),
-next_lesson AS (
-    SELECT DISTINCT ON (e.user_id) e.user_id, l.title
-    FROM learning.enrollments e
-    JOIN learning.lessons l USING (course_id)
-    LEFT JOIN learning.lesson_progress p
-           ON p.user_id = e.user_id AND p.lesson_id = l.lesson_id AND p.completed_at < %(window_end)s
-    WHERE e.enrolled_at < %(window_end)s AND p.user_id IS NULL
-    ORDER BY e.user_id, e.enrolled_at, e.course_id, l.sequence_no
-),
 flags AS (
     SELECT s.user_id, s.pace_score, s.quiz_average,
            s.pace_score < 70 AS behind,
@@ -55,6 +35,27 @@ flags AS (
            r.user_id IS NULL AS idle
     FROM latest s
     LEFT JOIN recently_active r USING (user_id)
+),
+lowest_lesson AS (  -- only for the students `review` fires for
+    SELECT DISTINCT ON (b.user_id) b.user_id, b.best, l.title
+    FROM (
+        SELECT user_id, lesson_id, max(score) AS best
+        FROM learning.quiz_attempts
+        WHERE attempted_at < %(window_end)s AND user_id IN (SELECT user_id FROM flags WHERE struggling)
+        GROUP BY user_id, lesson_id
+    ) b
+    JOIN learning.lessons l USING (lesson_id)
+    ORDER BY b.user_id, b.best, l.lesson_id
+),
+next_lesson AS (  -- only for the students who get `advance`
+    SELECT DISTINCT ON (e.user_id) e.user_id, l.title
+    FROM learning.enrollments e
+    JOIN learning.lessons l USING (course_id)
+    LEFT JOIN learning.lesson_progress p
+           ON p.user_id = e.user_id AND p.lesson_id = l.lesson_id AND p.completed_at < %(window_end)s
+    WHERE e.enrolled_at < %(window_end)s AND p.user_id IS NULL
+      AND e.user_id IN (SELECT user_id FROM flags WHERE NOT (behind OR struggling OR idle))
+    ORDER BY e.user_id, e.enrolled_at, e.course_id, l.sequence_no
 ),
 with_later_weeks AS (  -- read once, before the first row is written (see below)
     SELECT DISTINCT user_id FROM learning.adaptive_recommendations WHERE week_start > %(week_start)s
