@@ -11,13 +11,13 @@ a set the statement reads once.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from almanac.calendar import start_of_day
 from almanac.db import read_sql, split_statements
 from almanac.learning import tasks
+from tests.support.plans import explain, plan_nodes
 
 pytestmark = pytest.mark.integration
 
@@ -26,10 +26,9 @@ W = dt.date(2026, 3, 16)  # a Monday
 
 def table_reads(plan: dict, table: str) -> list[tuple[str, int]]:
     """(node type, actual loops) of every node of a JSON plan that reads ``table``."""
-    reads = [(plan["Node Type"], plan["Actual Loops"])] if plan.get("Relation Name") == table else []
-    for child in plan.get("Plans", []):
-        reads += table_reads(child, table)
-    return reads
+    return [
+        (node["Node Type"], node["Actual Loops"]) for node in plan_nodes(plan) if node.get("Relation Name") == table
+    ]
 
 
 def test_the_first_week_reads_its_own_table_once_when_statistics_call_it_empty(warehouse):
@@ -48,11 +47,10 @@ def test_the_first_week_reads_its_own_table_once_when_statistics_call_it_empty(w
         conn.execute(read_sql("almanac.learning", "snapshot_insert.sql"), snapshot)
         conn.execute("ANALYZE learning.performance_snapshots, learning.adaptive_recommendations")
         conn.execute(delete, week)
-        (plan,) = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + insert, {**week, "created_at": week_end}).fetchone()
+        plan = explain(conn, insert, {**week, "created_at": week_end}, analyze=True)
         conn.rollback()
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    written = plan[0]["Plan"]["Plans"][0]["Actual Rows"]
+    written = plan["Plans"][0]["Actual Rows"]
     assert written > 100  # enough rows that a per-row read would show
-    reads = table_reads(plan[0]["Plan"], "adaptive_recommendations")
+    reads = table_reads(plan, "adaptive_recommendations")
     assert reads, "the statement reads its own table for the later weeks"
     assert all(loops == 1 for _, loops in reads), reads

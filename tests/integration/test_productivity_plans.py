@@ -11,12 +11,12 @@ over a year of logs). The lookups now state their range as row comparisons, whic
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from almanac.calendar import start_of_day
 from almanac.db import read_sql
+from tests.support.plans import explain, plan_nodes
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +43,11 @@ def time_ordered_logs(warehouse):
 def activity_log_scans(plan: dict) -> list[str]:
     """How a JSON plan reaches activity_logs: each index it scans, or "Seq Scan"."""
     scans = []
-    if plan.get("Index Name", "").startswith("activity_logs"):
-        scans.append(plan["Index Name"])
-    elif plan["Node Type"] == "Seq Scan" and plan.get("Relation Name") == "activity_logs":
-        scans.append("Seq Scan")
-    for child in plan.get("Plans", []):
-        scans += activity_log_scans(child)
+    for node in plan_nodes(plan):
+        if node.get("Index Name", "").startswith("activity_logs"):
+            scans.append(node["Index Name"])
+        elif node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "activity_logs":
+            scans.append("Seq Scan")
     return scans
 
 
@@ -57,11 +56,8 @@ def test_per_employee_lookups_use_the_employee_index_on_time_ordered_logs(wareho
     assert time_ordered_logs > 0.99  # the demo stores its logs in time order, as a warehouse does
     params = {"end_date": END_DATE, "as_of": start_of_day(END_DATE + dt.timedelta(days=1), "America/Chicago")}
     with warehouse.connect() as conn:
-        (plan,) = conn.execute(
-            "EXPLAIN (FORMAT JSON) " + read_sql("almanac.productivity", statement), params
-        ).fetchone()
+        plan = explain(conn, read_sql("almanac.productivity", statement), params)
         conn.rollback()
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    scans = activity_log_scans(plan[0]["Plan"])
+    scans = activity_log_scans(plan)
     assert scans, "the statement reads activity_logs"
     assert set(scans) == {"activity_logs_employee_start_idx"}, scans
