@@ -11,7 +11,7 @@ import pytest
 
 from almanac.discourse import tasks
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 VERSION_TABLES = {
     "v_courses": "(version_id, category_id, name, is_uncategorized) VALUES (%s, 1, 'c', false)",

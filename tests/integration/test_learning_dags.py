@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 SNAPSHOTS = "learning_daily_snapshots"
 RECOMMENDATIONS = "learning_weekly_recommendations"

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 DAG_ID = "productivity_recalculation"
 UTC = dt.UTC

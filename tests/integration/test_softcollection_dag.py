@@ -11,7 +11,7 @@ import pytest
 from almanac.demo.softcollection_data import generate, synthetic_iins
 from almanac.softcollection.transform import GROUPS, build_distribution_plan, group_theory_id
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 DAG_ID = "softcollection_daily_distribution"
 RUN = dt.datetime(2026, 3, 16, 4, tzinfo=dt.UTC)  # 09:00 Almaty, D = 2026-03-16

@@ -22,7 +22,7 @@ from almanac.demo.discourse_fake_server import FakeDiscourse
 from tests.support import browser as chromium_support
 from tests.support.api_server import PASSWORD, USERNAME, ApiServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 RESET = "discourse_trimester_reset"
 DOMAINS = {"discourse", "learning", "softcollection", "productivity", "tutoring"}

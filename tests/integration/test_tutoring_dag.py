@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.dates]
 
 DAG_ID = "tutoring_daily_metrics"
 R = dt.date(2026, 3, 15)
