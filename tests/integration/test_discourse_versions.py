@@ -1,5 +1,6 @@
 """A version's data lives in the ``discourse.v_*`` tables without a per-row foreign key (schema version 2):
-a statement-level trigger checks and locks the version, and dropping a version deletes its data itself."""
+statement-level triggers on INSERT and UPDATE (version 3) check and lock the version, and dropping a version
+deletes its data itself."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from almanac.discourse import tasks
 
-pytestmark = [pytest.mark.integration, pytest.mark.dates]
+pytestmark = pytest.mark.integration
 
 VERSION_TABLES = {
     "v_courses": "(version_id, category_id, name, is_uncategorized) VALUES (%s, 1, 'c', false)",
@@ -62,6 +63,16 @@ def test_rows_of_a_version_that_does_not_exist_are_refused_naming_table_and_vers
             conn.execute(f"INSERT INTO discourse.{table} {VERSION_TABLES[table]}", (missing,))
 
 
+@pytest.mark.parametrize("table", VERSION_TABLES)
+def test_an_update_moving_rows_to_a_version_that_does_not_exist_is_refused(warehouse, table):
+    with warehouse.connect() as conn:
+        version_id = new_version(conn)
+        conn.execute(f"INSERT INTO discourse.{table} {VERSION_TABLES[table]}", (version_id,))
+        missing = version_id + 1000
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=f"discourse.{table}: version {missing} does not"):
+            conn.execute(f"UPDATE discourse.{table} SET version_id = %s WHERE version_id = %s", (missing, version_id))
+
+
 def test_a_drop_waits_for_a_writer_of_that_version_and_deletes_what_it_committed(warehouse):
     """A task still writing into a version when publish drops it (a rerun of an old reset's step): the
     drop must not leave that task's rows behind, as the foreign key's cascade would not have."""
@@ -99,8 +110,8 @@ def test_a_drop_waits_for_a_writer_of_that_version_and_deletes_what_it_committed
 
 
 def test_every_table_keyed_by_version_is_checked_and_emptied_by_a_drop(warehouse):
-    """A version table added later must carry the trigger (migration 0002's list) and be deleted by
-    drop_versions.sql; this compares both with the tables that have a version_id column."""
+    """A version table added later must carry the triggers on INSERT and UPDATE (migration 0003's list) and
+    be deleted by drop_versions.sql; this compares both with the tables that have a version_id column."""
     import re
 
     from almanac.db import read_sql
@@ -113,12 +124,13 @@ def test_every_table_keyed_by_version_is_checked_and_emptied_by_a_drop(warehouse
             " WHERE c.table_schema = 'discourse' AND c.column_name = 'version_id' AND t.table_type = 'BASE TABLE'"
         )
     } - {"versions"}
-    triggered = {
-        table
-        for (table,) in warehouse.query(
-            "SELECT event_object_table FROM information_schema.triggers WHERE trigger_schema = 'discourse'"
-            " AND action_statement LIKE '%%check_version_exists%%'"
+    checked = {
+        (table, event)
+        for table, event in warehouse.query(
+            "SELECT event_object_table, event_manipulation FROM information_schema.triggers"
+            " WHERE trigger_schema = 'discourse' AND action_statement LIKE '%%check_version_exists%%'"
         )
     }
     dropped = set(re.findall(r"DELETE FROM discourse\.(v_\w+)", read_sql("almanac.discourse", "drop_versions.sql")))
-    assert keyed == triggered == dropped == set(VERSION_TABLES)
+    assert keyed == dropped == set(VERSION_TABLES)
+    assert checked == {(table, event) for table in keyed for event in ("INSERT", "UPDATE")}

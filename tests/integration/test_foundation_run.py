@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.dates]
+pytestmark = pytest.mark.integration
 
 
 def test_connection_check_passes_on_the_embedded_warehouse(airflow_runner, slack):

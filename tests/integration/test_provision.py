@@ -80,7 +80,7 @@ def test_an_install_at_the_previous_version_upgrades_in_place(scratch):
     assert scratch.query("SELECT count(*) FROM tutoring.tutor_performance_metrics") == [(1,)]
 
 
-def test_a_discourse_install_with_data_moves_from_foreign_keys_to_version_checks(scratch):
+def test_a_discourse_install_with_data_moves_from_foreign_keys_to_version_checks_on_insert_then_update(scratch):
     import psycopg
 
     from almanac.discourse import tasks
@@ -105,7 +105,7 @@ def test_a_discourse_install_with_data_moves_from_foreign_keys_to_version_checks
             conn.execute(f"INSERT INTO discourse.{table} {values}", (version_id,))
     assert len(version_foreign_keys()) == 7  # the six version tables and system_status
 
-    assert provision(TABLES)["applied"] == ["0002 version check per statement"]
+    assert provision(TABLES, up_to=2)["applied"] == ["0002 version check per statement"]
 
     assert version_foreign_keys() == [("discourse.system_status",)]
     for table in VERSION_TABLES:
@@ -113,6 +113,14 @@ def test_a_discourse_install_with_data_moves_from_foreign_keys_to_version_checks
     with scratch.connect() as conn:
         with pytest.raises(psycopg.errors.ForeignKeyViolation, match=r"discourse\.v_users: version"):
             conn.execute(f"INSERT INTO discourse.v_users {VERSION_TABLES['v_users']}", (version_id + 1,))
+        conn.rollback()
+        conn.execute("UPDATE discourse.v_users SET version_id = %s", (version_id + 1,))  # version 2 let it through
+        conn.rollback()
+
+    assert provision(TABLES)["applied"] == ["0003 version check on update"]
+    with scratch.connect() as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=r"discourse\.v_users: version"):
+            conn.execute("UPDATE discourse.v_users SET version_id = %s", (version_id + 1,))
         conn.rollback()
         with conn.cursor() as cur:
             tasks.drop_versions(cur, [version_id])
