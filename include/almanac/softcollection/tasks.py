@@ -184,26 +184,27 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
     theory_id = campaign["theory_id"]
     group_ids = [group_theory_id(theory_id, g) for g in GROUPS]
     control_id = group_theory_id(theory_id, CONTROL_GROUP)
-    dssb_engine = engine_for(SOFTCOLLECTION_DSSB)
-    with redacted_errors("write_dssb"), dssb_engine.begin() as conn:
-        planned_at = conn.execute(st.planned_at(day)).scalar_one()
-        for table, theory_ids in ((st.local_control, [control_id]), (st.local_target, group_ids[1:])):
-            conn.execute(st.delete_campaign_day(table, group_ids, day))
-            conn.execute(st.copy_plan_into(table, day, theory_ids, planned_at))
-        counts = dict(conn.execute(st.plan_group_counts(day, theory_id)).all())
-    groups = {g: counts.get(group_theory_id(theory_id, g), 0) for g in GROUPS}
-    target = sum(groups.values()) - groups[CONTROL_GROUP]
-    log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], target)
-    with (
-        redacted_errors("write_spss"),
-        engine_for(SOFTCOLLECTION_SPSS).begin() as spss,
-        dssb_engine.connect() as dssb,  # the plan, streamed from DSSB_APP
-    ):
-        spss.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
-        rows = dssb.execution_options(yield_per=FETCH_BATCH).execute(st.plan_rows_of(day, group_ids[1:], planned_at))
-        written = bulk_insert(spss, st.theory_users, st.ASSIGNMENT_COLUMNS, rows)
-        if written != target:  # raised inside the SPSS transaction, so it rolls back
-            raise RuntimeError(f"{theory_id}: SPSS got {written} rows of the plan's {target}; nothing committed there")
+    # One DSSB session per writer (Oracle's connection setup is not free): its tables in one transaction,
+    # committed, then the plan streamed from it into SPSS.
+    with redacted_errors("connect_dssb"), engine_for(SOFTCOLLECTION_DSSB).connect() as dssb:
+        with redacted_errors("write_dssb"), dssb.begin():
+            planned_at = dssb.execute(st.planned_at(day)).scalar_one()
+            for table, theory_ids in ((st.local_control, [control_id]), (st.local_target, group_ids[1:])):
+                dssb.execute(st.delete_campaign_day(table, group_ids, day))
+                dssb.execute(st.copy_plan_into(table, day, theory_ids, planned_at))
+            counts = dict(dssb.execute(st.plan_group_counts(day, theory_id)).all())
+        groups = {g: counts.get(group_theory_id(theory_id, g), 0) for g in GROUPS}
+        target = sum(groups.values()) - groups[CONTROL_GROUP]
+        log.info("%s: DSSB_APP written (control %d, target %d)", theory_id, groups[CONTROL_GROUP], target)
+        with redacted_errors("write_spss"), engine_for(SOFTCOLLECTION_SPSS).begin() as spss:
+            spss.execute(st.delete_campaign_day(st.theory_users, group_ids, day))
+            plan = st.plan_rows_of(day, group_ids[1:], planned_at)
+            rows = dssb.execution_options(yield_per=FETCH_BATCH).execute(plan)
+            written = bulk_insert(spss, st.theory_users, st.ASSIGNMENT_COLUMNS, rows)
+            if written != target:  # raised inside the SPSS transaction, so it rolls back
+                raise RuntimeError(
+                    f"{theory_id}: SPSS got {written} rows of the plan's {target}; nothing committed there"
+                )
     log.info("%s: SPSS written (target %d)", theory_id, written)
     return {"theory_id": theory_id, "groups": groups, "control": groups[CONTROL_GROUP], "target": target}
 
