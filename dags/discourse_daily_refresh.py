@@ -17,9 +17,11 @@ Incremental refresh of the forum engagement metrics for the current trimester (s
 - `recompute_trimester` — #102 for the trimester, the trimester's metrics and platform scores, and the new
   `last_refresh_date`, in one transaction: readers see the old numbers or the new ones.
 
-**Clearing**: any task can be cleared, in any order. A rerun of the same day fetches an empty delta and
-changes nothing; a rerun of an older day, after newer refreshes or a reset, does nothing and says so
-(`nothing_to_do` in `recompute_trimester`'s XCom): last_refresh_date only moves forward.
+**Clearing**: any task can be cleared, in any order. A rerun of the same day fetches an empty delta,
+but `recompute_trimester` still refetches #102 and recomputes the trimester (Data Explorer calls; the
+numbers change if the forum's engagement data or `ALMANAC_DISCOURSE_WEIGHTS` changed since). A rerun
+of an older day, after newer refreshes or a reset, does nothing and says so (`nothing_to_do` in
+`recompute_trimester`'s XCom): last_refresh_date only moves forward.
 """
 
 from __future__ import annotations

@@ -22,11 +22,15 @@ date, e.g. after a fix).
 - `reset_complete` — the leaf that keeps a failed reset red even though the restore succeeded.
 
 **As of which date**: the run date (or `reset_date`), unless the live data is already refreshed beyond
-it — then as of that later `last_refresh_date`, so state never moves back: a failed reset cleared days
-later completes the trimesters up to where the daily refreshes had brought them.
+it — then as of that later `last_refresh_date`, so state never moves back. The date is fixed once, in
+`backup_live_state`: clearing that task days after a failed reset rebuilds the trimesters up to where
+the daily refreshes had brought them.
 
-**Clearing**: fix the cause, clear the red task (with downstream): the build continues into the same
-version and `publish` completes the reset. Clearing `backup_live_state` starts a fresh build.
+**Clearing**: fix the cause, then clear the red task (with downstream) while no daily refresh has moved
+`last_refresh_date` past the build's date (in practice: before the next successful 03:15 UTC refresh):
+the build continues into the same version and `publish` completes the reset. After that, `publish`
+refuses the old build ("not published: … clear backup_live_state …"): clear `backup_live_state` (with
+downstream) instead, which starts a fresh build as of the newer date.
 All Discourse calls run in the `discourse_api` pool.
 """
 

@@ -10,9 +10,10 @@ One performance snapshot per active student with lesson progress, for the last f
 **Tasks**: `provision_tables` creates or migrates the tables almanac owns in `learning` and checks the
 platform's tables are there (a missing one fails the run at once, naming it). `create_daily_snapshots`: one SQL statement computes pace, quiz average, lessons completed and
 minutes spent on D for every eligible student and replaces D's rows in one transaction (with a row in
-`learning.snapshot_runs` that the weekly DAG waits for). Returns "N success, M skipped, K errors":
-skipped = active students without progress, errors = students with impossible data (negative time,
-quiz score outside 0–100), excluded and counted. Below 90% coverage a Slack warning is posted.
+`learning.snapshot_runs` that the weekly DAG waits for). Logs "N success, M skipped, K errors" and
+returns the counts as XCom (with `active_students` and `coverage_pct`): skipped = active students
+without progress, errors = students with impossible data (negative time, quiz score outside 0–100),
+excluded and counted. Coverage = success / (success + errors); below 90% a Slack warning is posted.
 A run still going 5 minutes after it was queued posts a Slack warning (deadline alert).
 
 **Clearing** the task recomputes D from scratch: the same rows as a first run.

@@ -15,8 +15,8 @@ Daily distribution of eligible users to the active SoftCollection campaigns and 
   it in DSSB_APP (almanac_distribution_days / _plan). Every later run of D reads that stored plan, since
   SC_1_120 holds other users by then. Returns counts and the campaigns to write, never an IIN.
 - `choose_path` — no campaigns → `notify_no_campaigns`; no users → `notify_no_users`; `dry_run` →
-  `report_dry_run` (counts and a masked sample, nothing written); else `planned_campaigns` (the
-  campaigns of D's plan) and `write_campaign` over them.
+  `report_dry_run` (the counts, nothing written; the masked sample per group is in `build_plan`'s log);
+  else `planned_campaigns` (the campaigns of D's plan) and `write_campaign` over them.
 - `write_campaign` — mapped, one instance per campaign of the plan: replaces D's rows of that campaign
   with the stored plan in DSSB_APP.SC_local_control (A), DSSB_APP.SC_local_target (B–E), then
   SPSS.SC_theory_users (B–E).

@@ -13,17 +13,17 @@ param. Window N covers sessions with `scheduled_start` in [R − N days, R).
   and splits them into batches of `batch_size` (default: 1,000 tutors, more per batch above 10,000 tutors
   so that there are at most 10 batches); requested ids that do not exist are reported.
 - `compute_batch` — mapped, one instance per batch (named "tutors 1–1000 of 5000"): one SQL
-  statement computes the nine metrics for the batch and the three windows, and upserts them on
-  (tutor, R, window). Sessions with out-of-range values are left out and counted.
+  statement computes the eight metrics and the tier for the batch and the three windows, and upserts
+  them on (tutor, R, window). Sessions with out-of-range values are left out and counted.
 - `cleanup_old_metrics` — with `cleanup`, deletes rows more than `retention_days` before R, after
   every batch is saved.
 - `summarize` — the seed's summary block in the log and as XCom; a Slack notice when the success rate
   is below 100% or unknown tutor ids were requested.
 
 **Clearing**: any task can be cleared and rerun; the upsert makes a rerun write identical rows.
-A failed batch fails alone: fix the cause, clear that mapped instance, and the run completes
-(the seed's per-tutor retry is Airflow's task retry). The tier formula is in
-`include/almanac/tutoring/transform.py`.
+A failed batch fails alone: fix the cause, clear that mapped instance with downstream
+(`cleanup_old_metrics` and `summarize` run again), and the run completes (the seed's per-tutor retry
+is Airflow's task retry). The tier formula is in `include/almanac/tutoring/transform.py`.
 """
 
 from __future__ import annotations

@@ -33,13 +33,20 @@ def business_date(
     """The run's date in ``tz``, minus ``days_before`` days (e.g. 1 for "the last full day").
 
     With ``override_param``, a date (YYYY-MM-DD) given in that DAG param wins, as is, for runs that
-    recompute another day on purpose.
+    recompute another day on purpose, but never a date after the run's own: a typo such as 2062 for 2026
+    would otherwise move almanac's watermarks years ahead, where every later run leaves them (the run
+    fails without retry, naming the param).
     """
+    own = run_reference_time(context).astimezone(ZoneInfo(tz)).date() - dt.timedelta(days=days_before)
     requested = context.get("params", {}).get(override_param) if override_param else None
-    if requested:
-        return dt.date.fromisoformat(requested)
-    local = run_reference_time(context).astimezone(ZoneInfo(tz))
-    return local.date() - dt.timedelta(days=days_before)
+    if not requested:
+        return own
+    day = dt.date.fromisoformat(requested)
+    if day > own:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{override_param}: {day} is after this run's own date {own} ({tz})")
+    return day
 
 
 def start_of_day(day: dt.date, tz: str = "UTC") -> dt.datetime:

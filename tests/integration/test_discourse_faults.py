@@ -30,6 +30,21 @@ def test_the_very_first_reset_failing_flags_the_status_and_alerts(forum, warehou
     assert any("users are served the previous data" in t for t in slack.texts)
 
 
+def test_a_reset_date_after_the_runs_own_is_refused_and_moves_nothing(forum, warehouse, airflow_runner, slack):
+    """A typo such as 2062 for 2026 would publish empty trimesters and a last_refresh_date every later
+    refresh and reset defers to."""
+    assert airflow_runner.run(RESET, logical_date=at(2026, 1, 1)).state == "success"
+    before, live = readers(warehouse), status(warehouse)
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 2), conf={"reset_date": "2062-01-01"})
+    assert result.state == "failed"
+    assert result.task_states["backup_live_state"] == "failed"
+    assert readers(warehouse) == before
+    assert {k: status(warehouse)[k] for k in ("live", "last_refresh_date")} == {
+        k: live[k] for k in ("live", "last_refresh_date")
+    }
+    assert any("reset_date: 2062-01-01 is after this run's own date 2026-01-02 (UTC)" in t for t in slack.texts)
+
+
 def test_a_failing_course_keeps_the_old_data_flags_alerts_and_clearing_completes(
     forum, warehouse, airflow_runner, slack
 ):

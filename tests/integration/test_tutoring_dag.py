@@ -157,9 +157,9 @@ def test_rerun_gives_identical_rows(tutoring_data, airflow_runner):
 def test_tutor_subset_touches_only_those_and_reports_unknown_ids(tutoring_data, airflow_runner, slack):
     assert airflow_runner.run(DAG_ID, logical_date=RUN_AT).state == "success"
     before = whole_table(tutoring_data)
-    result = airflow_runner.run(DAG_ID, logical_date=RUN_AT, conf={"tutor_ids": ["T2", "T404"], "date": "2026-03-16"})
+    result = airflow_runner.run(DAG_ID, logical_date=RUN_AT, conf={"tutor_ids": ["T2", "T404"], "date": "2026-03-14"})
     assert result.state == "success"
-    new_rows = metrics(tutoring_data, dt.date(2026, 3, 16))
+    new_rows = metrics(tutoring_data, dt.date(2026, 3, 14))
     assert {t for t, _ in new_rows} == {"T2"}
     assert [r for r in whole_table(tutoring_data) if r[2].astimezone(dt.UTC).date() == R] == before
     summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
@@ -186,6 +186,16 @@ def test_cleanup_deletes_only_rows_older_than_the_retention(tutoring_data, airfl
     assert old not in days
     assert edge in days
     assert airflow_runner.xcom(DAG_ID, result.run_id, "cleanup_old_metrics") == 1
+
+
+def test_a_date_after_the_runs_own_is_refused_and_cleanup_deletes_nothing(tutoring_data, airflow_runner, slack):
+    assert airflow_runner.run(DAG_ID, logical_date=RUN_AT).state == "success"
+    before = whole_table(tutoring_data)
+    # a typo for 2026: with cleanup, R = 2062 would put every stored row before the retention cutoff
+    result = airflow_runner.run(DAG_ID, logical_date=RUN_AT, conf={"date": "2062-03-15", "cleanup": True})
+    assert result.state == "failed"
+    assert whole_table(tutoring_data) == before
+    assert any("date: 2062-03-15 is after this run's own date 2026-03-15 (UTC)" in t for t in slack.texts)
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,19 @@ def test_a_date_param_overrides_the_run_date_when_asked():
     assert business_date({**context, "params": {"date": None}}, override_param="date") == dt.date(2026, 3, 15)
 
 
+def test_a_date_param_after_the_runs_own_date_is_refused_naming_the_param():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    # 2026-03-15 02:00 UTC: the run's own date is the 15th in UTC and still the 14th in Chicago
+    context = {"data_interval_end": dt.datetime(2026, 3, 15, 2, tzinfo=UTC), "params": {"date": "2026-03-15"}}
+    assert business_date(context, override_param="date") == dt.date(2026, 3, 15)  # its own date is fine
+    with pytest.raises(AirflowFailException, match=r"^date: 2026-03-15 is after this run's own date 2026-03-14"):
+        business_date(context, tz="America/Chicago", override_param="date")
+    later = {**context, "params": {"reset_date": "2062-03-15"}}
+    with pytest.raises(AirflowFailException, match=r"^reset_date: 2062-03-15 is after this run's own date 2026-03-15"):
+        business_date(later, override_param="reset_date")
+
+
 def test_start_of_day_is_local_midnight_across_a_dst_change():
     # 2026-03-08: Chicago moves from CST (-06:00) to CDT (-05:00) at 02:00, so that day has 23 hours
     start = start_of_day(dt.date(2026, 3, 8), "America/Chicago")

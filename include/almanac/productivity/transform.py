@@ -55,11 +55,14 @@ class Request:
 
 
 def resolve_request(params: Mapping[str, Any], yesterday: dt.date) -> Request:
-    """Defaults and cross-field rules: end_date defaults to yesterday (Chicago), start_date to end_date."""
+    """Defaults and cross-field rules: end_date defaults to yesterday (Chicago), start_date to end_date;
+    end_date may be at most the run's own date (today, for a manual run triggered now)."""
     end = dt.date.fromisoformat(params["end_date"]) if params.get("end_date") else yesterday
     start = dt.date.fromisoformat(params["start_date"]) if params.get("start_date") else end
     if end < start:
         raise InvalidRequestError(f"end_date {end} is before start_date {start}")
+    if end > yesterday + dt.timedelta(days=1):  # would move the primary roles' watermark ahead of every later run
+        raise InvalidRequestError(f"end_date {end} is after this run's own date {yesterday + dt.timedelta(days=1)}")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise InvalidRequestError(
             f"end_date: the range {start}..{end} spans {(end - start).days + 1} days; at most {MAX_RANGE_DAYS} per run"
