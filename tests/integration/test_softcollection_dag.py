@@ -231,6 +231,21 @@ def test_a_rerun_of_an_old_day_after_the_counters_moved_on_writes_that_days_firs
     assert summary["planned_by"] == first.run_id
 
 
+def test_a_day_never_planned_is_refused_once_a_later_day_was_planned(sc, airflow_runner, slack):
+    """D failed before its plan was stored, D+1 ran, then D is cleared: SC_1_120 holds D+1's users by then."""
+    assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
+    before = table_rows(sc)
+    late = airflow_runner.run(DAG_ID, logical_date=RUN - dt.timedelta(days=1))
+    assert late.state == "failed"
+    assert late.task_states["build_plan"] == "failed"
+    assert table_rows(sc) == before  # nobody placed a second time under the earlier day
+    assert sc.query("SELECT run_date FROM dssb_app.almanac_distribution_days") == [(D,)]
+    alert = next(t for t in slack.texts if "build_plan" in t)
+    assert f"{D - dt.timedelta(days=1)} was never planned and {D} has been planned since" in alert
+    assert "try 1" in alert  # no retry can bring the day's users back
+    assert not IIN.search(alert)
+
+
 def test_a_dry_run_of_a_planned_day_reports_the_stored_plan_and_stores_nothing(sc, airflow_runner):
     assert airflow_runner.run(DAG_ID, logical_date=RUN).state == "success"
     before = table_rows(sc)

@@ -100,9 +100,11 @@ def test_every_statement_compiles_for_oracle_with_unquoted_schema_names_and_bind
     stored = compile_for(st.stored_plan(D), ora)
     assert "count(*)" in stored
     assert "GROUP BY" in stored
+    later = compile_for(st.first_later_day_that_placed_users(D), ora)
+    assert "min(dssb_app.almanac_distribution_days.run_date)" in later
     lock = str(st.lock_plan_days())
     assert lock == "LOCK TABLE dssb_app.almanac_distribution_days IN EXCLUSIVE MODE"  # valid on Oracle and Postgres
-    statements = active + eligible + plan + delete + copy + stored
+    statements = active + eligible + plan + delete + copy + stored + later
     assert '"' not in statements  # unquoted: Oracle folds to upper case
     assert "ON CONFLICT" not in statements  # Postgres only
     assert "%(" not in statements  # Oracle binds are :name

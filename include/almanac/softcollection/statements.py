@@ -219,6 +219,12 @@ def stored_plan(run_date: dt.date) -> sa.Select:
     )
 
 
+def first_later_day_that_placed_users(run_date: dt.date) -> sa.Select:
+    """The earliest day after D whose stored plan placed anyone (NULL when none)."""
+    days = plan_days.c
+    return sa.select(sa.func.min(days.run_date)).where(days.run_date > run_date, days.users_distributed > 0)
+
+
 def planned_at(run_date: dt.date) -> sa.Select:
     """When D was planned: the INSERT_DATETIME of every row written for D (raises if D has no plan)."""
     return sa.select(plan_days.c.planned_at).where(plan_days.c.run_date == run_date)

@@ -80,6 +80,7 @@ def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]
             decision = load_plan(conn, day)
             planned_before = decision is not None
             if decision is None:
+                refuse_after_a_later_day(conn, day)
                 plan_day(conn, context, day, campaigns)
                 decision = load_plan(conn, day)
             summary = decision.summary(dry_run)
@@ -106,6 +107,21 @@ def build_plan(context: Mapping[str, Any], campaigns: Sequence[Mapping[str, str]
     for theory_id, counts in summary["per_campaign"].items():
         log.info("  %s: %s", theory_id, counts)
     return {**summary, "campaigns_to_write": decision.campaign_list()}
+
+
+def refuse_after_a_later_day(conn: sa.Connection, day: dt.date) -> None:
+    """D has no plan but a later day placed users: SC_1_120 keeps no dates and now holds that later day's
+    users, so planning D from it would place them a second time under D, maybe in another group (control
+    on one day, a target on the other). D's own users are gone from the source; fail without retry."""
+    later = conn.execute(st.first_later_day_that_placed_users(day)).scalar_one()
+    if later is not None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"{day} was never planned and {later} has been planned since: SC_1_120 keeps no dates, so planning"
+            f" {day} now would place {later}'s users a second time. {day} can no longer be distributed; nothing"
+            " was written"
+        )
 
 
 def plan_day(
