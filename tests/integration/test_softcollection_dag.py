@@ -166,6 +166,9 @@ def test_a_crash_between_dssb_and_spss_is_healed_by_the_rerun(sc, airflow_runner
 
 def test_no_campaigns_and_no_users_skip_with_a_notice(sc, airflow_runner, slack):
     idle_day = dt.datetime(2026, 9, 5, 4, tzinfo=dt.UTC)  # every demo campaign has ended or not begun
+    preview = airflow_runner.run(DAG_ID, logical_date=idle_day, conf={"dry_run": True})
+    assert preview.task_states["notify_no_campaigns"] == "success"
+    assert slack.texts == []  # a dry run notifies nobody, also when it would skip
     result = airflow_runner.run(DAG_ID, logical_date=idle_day)
     assert result.state == "success", result.task_states
     assert result.task_states["notify_no_campaigns"] == "success"

@@ -226,6 +226,10 @@ def write_campaign(context: Mapping[str, Any], campaign: Mapping[str, str]) -> d
 
 
 def notify_skip(context: Mapping[str, Any], reason: str) -> str:
+    """Tell Slack the day was skipped; a dry run only logs it (a preview notifies nobody)."""
+    if context["params"].get("dry_run"):
+        log.info("dry run: would skip: %s (nobody notified)", reason)
+        return reason
     text = f":information_source: *softcollection_daily_distribution* {run_date(context)}: skipped — {reason}"
     send_message_quietly(text)
     log.info("skipped: %s", reason)
