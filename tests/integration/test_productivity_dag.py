@@ -304,6 +304,29 @@ def test_bad_params_are_rejected_at_trigger_time(airflow_runner, conf, field):
         airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=conf)
 
 
+def test_a_day_without_activity_keeps_the_role_its_daily_run_used(shifts, airflow_runner):
+    """The day role of a shift without activity is the primary role as of the day before (the 30 work days
+    before it), not the stored primary_role_id, which later runs rewrite."""
+    # employee 2 packed (role 2) on Mar 2; on Mar 5 a 2-hour shift without any activity: one idle period
+    shifts.execute(
+        "INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out) VALUES (2, %s, %s)",
+        (utc(5, 14), utc(5, 16)),
+    )
+    day = {"start_date": "2026-03-05", "end_date": "2026-03-05"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(6), conf=day).state == "success"
+    first = derived(shifts)
+    assert shifts.query(
+        "SELECT role_id, duration_minutes FROM productivity.idle_periods WHERE work_date = '2026-03-05'"
+    ) == [(2, Decimal("120.00"))]
+    # weeks later employee 2 picks: a later run's primary roles stage stored role 1
+    shifts.execute("UPDATE productivity.employees SET primary_role_id = 1 WHERE id = 2")
+    rerun = {**day, "tables": ["daily_scores", "idle_periods", "alerts"]}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(6), conf=rerun).state == "success"
+    again = derived(shifts)
+    for table in DERIVED[:3]:  # scores, idle periods, alerts: what the daily run of Mar 5 wrote
+        assert again[table] == first[table], table
+
+
 @pytest.mark.parametrize(
     ("conf", "message"),
     [

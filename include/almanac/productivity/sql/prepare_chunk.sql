@@ -35,17 +35,39 @@ FROM chunk_activity
 GROUP BY employee_id, work_date, role_id;
 
 -- The role whose thresholds and expected rate apply to an employee's work date: the role worked most
--- that day (by items; ties → lower role id), or the primary role on a day without activity (a shift
--- with no activity at all is one long idle period).
+-- that day (by items; ties → lower role id). On a day without activity (a shift with no activity at all
+-- is one long idle period) it is the primary role as the daily run of that day saw it: the primary roles
+-- stage's rule (primary_roles.sql) over the 30 work days before the day, not today's primary_role_id,
+-- which later runs rewrite (a rerun must give what the daily run gave). Only an employee without activity
+-- in those 30 days falls back to the stored primary_role_id.
 CREATE TEMP TABLE chunk_day_role ON COMMIT DROP AS
-SELECT s.employee_id, s.work_date, coalesce(r.role_id, e.primary_role_id) AS role_id
-FROM (SELECT DISTINCT employee_id, work_date FROM chunk_shifts) s
-JOIN productivity.employees e ON e.id = s.employee_id
-LEFT JOIN (
+WITH days AS (
+    SELECT DISTINCT employee_id, work_date FROM chunk_shifts
+),
+worked AS (
     SELECT DISTINCT ON (employee_id, work_date) employee_id, work_date, role_id
     FROM chunk_role_totals
     ORDER BY employee_id, work_date, items DESC, role_id
-) r USING (employee_id, work_date);
+),
+before_idle_days AS (
+    SELECT DISTINCT ON (d.employee_id, d.work_date) d.employee_id, d.work_date, a.role_id
+    FROM days d
+    JOIN productivity.v_shifts s
+      ON s.employee_id = d.employee_id AND s.is_valid AND s.work_date BETWEEN d.work_date - 30 AND d.work_date - 1
+    JOIN productivity.activity_logs a
+      ON (a.employee_id, a.window_start) > (s.employee_id, s.clock_in - interval '24 hours')
+     AND (a.employee_id, a.window_start) < (s.employee_id, s.clock_out)
+     AND a.window_end > s.clock_in
+     AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
+    WHERE NOT EXISTS (SELECT 1 FROM worked w WHERE w.employee_id = d.employee_id AND w.work_date = d.work_date)
+    GROUP BY d.employee_id, d.work_date, a.role_id
+    ORDER BY d.employee_id, d.work_date, sum(a.items_count) DESC, a.role_id
+)
+SELECT d.employee_id, d.work_date, coalesce(w.role_id, b.role_id, e.primary_role_id) AS role_id
+FROM days d
+JOIN productivity.employees e ON e.id = d.employee_id
+LEFT JOIN worked w USING (employee_id, work_date)
+LEFT JOIN before_idle_days b USING (employee_id, work_date);
 
 -- Gaps inside the shifts: shift start, activity windows, shift end, ordered; a gap runs from the latest
 -- end so far to the next start. Only gaps of at least the day role's idle threshold count.
