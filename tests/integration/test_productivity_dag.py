@@ -184,6 +184,9 @@ def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(s
         (3, 1, utc(2, 15), utc(2, 16), -1),  # in employee 3's open shift (itself a data error)
         (3, 1, utc(3, 13), utc(3, 12), 1),  # in that open shift too, after every clock_out of the range
         (1, 1, utc(5, 14), utc(5, 13), 1),  # bad, but in no shift of the range: not this run's to report
+        # a role missing from role_configs, with the most items of employee 2's day: as that day's role it
+        # would drop the day's idle periods (no thresholds) and become the primary role
+        (2, 9, utc(3, 5, 20), utc(3, 5, 30), 500),
     ]
     with shifts.connect() as conn:
         conn.cursor().executemany(insert, bad_windows)
@@ -191,7 +194,8 @@ def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(s
     result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day)
     assert result.state == "success"
     summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
-    assert summary["invalid_activity_windows"] == 6
+    assert summary["invalid_activity_windows"] == 7
+    assert summary["employees_with_errors"] == 3  # 3's open shift, 1's and 2's windows
     assert derived(shifts) == clean  # every table as without them, last_activity_at included
 
 

@@ -1,18 +1,26 @@
--- Per-employee data errors in the range, excluded from every stage and reported in the run summary.
+-- Per-employee data errors in the range, excluded from every stage and reported in the run summary:
+-- invalid shifts, and activity windows in the range's shifts that break the validity rule or name a role
+-- missing from role_configs; employees_with_errors counts the employees with either.
 -- The activity scan is bounded by the range's own shifts (their earliest clock_in and latest end), so a
 -- day's check reads that day's activity, not the whole history of activity_logs.
 WITH range_shifts AS (
     SELECT employee_id, clock_in, coalesce(clock_out, clock_in + interval '24 hours') AS scan_until, is_valid
     FROM productivity.v_shifts
     WHERE work_date BETWEEN %(start_date)s AND %(end_date)s
+),
+bad_windows AS (
+    SELECT a.employee_id
+    FROM productivity.activity_logs a
+    JOIN range_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
+     AND a.window_start < s.scan_until
+    WHERE (NOT productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
+           OR NOT EXISTS (SELECT 1 FROM productivity.role_configs rc WHERE rc.role_id = a.role_id))
+      -- implied by the join; written out so the scan is a window_start index range
+      AND a.window_start >= (SELECT min(clock_in) FROM range_shifts)
+      AND a.window_start < (SELECT max(scan_until) FROM range_shifts)
 )
 SELECT
     (SELECT count(*) FROM range_shifts WHERE NOT is_valid) AS invalid_shifts,
-    (SELECT count(*) FROM productivity.activity_logs a
-     JOIN range_shifts s ON s.employee_id = a.employee_id AND a.window_start >= s.clock_in
-      AND a.window_start < s.scan_until
-     WHERE NOT productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
-       -- implied by the join; written out so the scan is a window_start index range
-       AND a.window_start >= (SELECT min(clock_in) FROM range_shifts)
-       AND a.window_start < (SELECT max(scan_until) FROM range_shifts)) AS invalid_activity_windows,
-    (SELECT count(DISTINCT employee_id) FROM range_shifts WHERE NOT is_valid) AS employees_with_errors
+    (SELECT count(*) FROM bad_windows) AS invalid_activity_windows,
+    (SELECT count(*) FROM (SELECT employee_id FROM range_shifts WHERE NOT is_valid
+                           UNION SELECT employee_id FROM bad_windows) e) AS employees_with_errors

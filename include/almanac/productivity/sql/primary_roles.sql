@@ -18,6 +18,7 @@ FROM (
           AND (a.employee_id, a.window_start) > (s.employee_id, s.clock_in - interval '24 hours')
           AND (a.employee_id, a.window_start) < (s.employee_id, s.clock_out)
           AND productivity.is_valid_activity_window(a.window_start, a.window_end, a.items_count)
+          AND EXISTS (SELECT 1 FROM productivity.role_configs rc WHERE rc.role_id = a.role_id)  -- else a data error
         GROUP BY a.role_id
     ) a
     WHERE s.is_valid AND s.work_date BETWEEN %(end_date)s::date - 29 AND %(end_date)s
