@@ -162,6 +162,18 @@ def test_a_range_equals_the_daily_runs_and_a_rerun_is_identical(shifts, airflow_
     assert derived(shifts) == daily
 
 
+def test_a_rerun_after_an_employee_left_keeps_the_rows_of_when_they_worked(shifts, airflow_runner):
+    day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
+    first = derived(shifts)
+    assert [r[0] for r in first[DERIVED[0]]] == [1, 2]
+    shifts.execute("UPDATE productivity.employees SET is_active = false WHERE id = 2")  # weeks later
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
+    again = derived(shifts)
+    for table in DERIVED[:4]:  # scores, idle periods, alerts, costs: as the daily run of Mar 2 left them
+        assert again[table] == first[table], table
+
+
 def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(shifts, airflow_runner):
     insert = (
         "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"

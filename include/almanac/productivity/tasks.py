@@ -130,6 +130,10 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
             delete = sql.SQL("DELETE FROM {} WHERE {} BETWEEN %(start_date)s AND %(end_date)s").format(
                 qualified(table), sql.Identifier(date_column)
             )
+            if stage in CHUNK_STAGES:
+                # they compute active employees only; one deactivated since keeps the rows of when they
+                # worked, as the daily runs left them (is_active has no history to recompute them from)
+                delete += sql.SQL(" AND employee_id IN (SELECT id FROM productivity.employees WHERE is_active)")
             result["deleted"] = conn.execute(delete, params).rowcount
         if stage in CHUNK_STAGES:
             with conn.cursor() as cur:
