@@ -95,6 +95,14 @@ VALIDATION = "DiscourseDataExplorer::ValidationError"
 RELATION_COLUMN = re.compile(r"(user|badge|post|topic|tag_group|group|category)_id$")
 
 
+def rails_json_time(moment: dt.datetime) -> str:
+    """A Discourse ``timestamp`` column as the plugin's JSON carries it: Rails' Postgres adapter decodes
+    ``timestamp`` as UTC (``PG::TextDecoder::TimestampUtc``) and ActiveSupport writes a Time as
+    ``xmlschema(3)``: milliseconds and ``Z``, e.g. ``2026-03-01T09:00:00.000Z``."""
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
 @dataclass(frozen=True)
 class Param:
     """One line of a query's ``-- [params]`` block: ``-- <type> :<identifier> [= <default>]``."""
@@ -330,7 +338,7 @@ class FakeDiscourse:
             rows = self._actions_between(args["category_id"], start, end)
             return (
                 ["user_id", "action_type", "target_post_id", "target_topic_id", "created_at"],
-                [[u, t, post, topic, created.isoformat()] for created, u, t, post, topic in rows],
+                [[u, t, post, topic, rails_json_time(created)] for created, u, t, post, topic in rows],
             )
         if query_id == 102:
             return ["user_id", "days_visited", "posts_read", "time_read_minutes"], self._engagement(start, end)
