@@ -53,12 +53,15 @@ class SourceTable:
     """A table almanac reads (or writes into) but never creates: ``table`` is ``schema.name`` in lower
     case (Oracle folds the unquoted names to upper case), ``columns`` the ones almanac uses, ``indexes``
     the ones its statements need, each given by the columns an index must start with (an index with more
-    columns after them serves as well)."""
+    columns after them serves as well), ``instants`` the columns almanac reads as instants: on Postgres
+    they must be ``timestamp with time zone``, since a time without its zone would be read in each
+    session's TimeZone and the same run would compute other days on another server."""
 
     conn_id: str
     table: str
     columns: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
+    instants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,16 +134,25 @@ def missing_sources(tables: DomainTables) -> list[str]:
             for source in sources:
                 schema, name = source.table.split(".")
                 try:
-                    found = {c["name"].lower() for c in inspector.get_columns(name, schema=schema)}
+                    types = {c["name"].lower(): c["type"] for c in inspector.get_columns(name, schema=schema)}
                 except sa.exc.NoSuchTableError:
                     problems.append(f"source table {source.table} is missing on connection {conn_id}")
                     continue
-                lacking = [c for c in source.columns if c not in found]
+                lacking = [c for c in source.columns if c not in types]
                 if lacking:
                     problems.append(
                         f"source table {source.table} on connection {conn_id} has no column(s) {', '.join(lacking)}"
                     )
                     continue
+                if conn.dialect.name == "postgresql":
+                    problems += [
+                        f"source column {source.table}.{column} on connection {conn_id} is a timestamp without time"
+                        " zone; almanac reads it as an instant and needs timestamptz: ALTER TABLE"
+                        f" {source.table} ALTER COLUMN {column} TYPE timestamptz USING {column} AT TIME ZONE"
+                        " '<the zone its values were written in>'"
+                        for column in source.instants
+                        if not getattr(types[column], "timezone", False)
+                    ]
                 problems += [
                     f"source table {source.table} on connection {conn_id} has no index starting with"
                     f" ({', '.join(needed)}): CREATE INDEX ON {source.table} ({', '.join(needed)})"

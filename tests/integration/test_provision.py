@@ -169,6 +169,22 @@ def test_missing_source_tables_and_columns_are_named_with_their_connection(scrat
     ) == [(None, None)]
 
 
+def test_a_source_time_without_its_zone_is_refused_naming_the_column(scratch):
+    """A timestamp without time zone would be read in each session's TimeZone: the same run would
+    compute other days on a server whose default zone differs."""
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("tutoring",))
+        conn.execute("ALTER TABLE tutoring.sessions ALTER COLUMN scheduled_start TYPE timestamp")
+    with pytest.raises(MissingSourceError) as failure:
+        provision(tutoring_tables())
+    assert (
+        "source column tutoring.sessions.scheduled_start on connection tutoring_db is a timestamp without time zone;"
+        " almanac reads it as an instant and needs timestamptz: ALTER TABLE tutoring.sessions ALTER COLUMN"
+        " scheduled_start TYPE timestamptz USING scheduled_start AT TIME ZONE '<the zone its values were written in>'"
+    ) in str(failure.value)
+    assert scratch.query("SELECT to_regclass('tutoring.tutor_performance_metrics')") == [(None,)]
+
+
 def test_a_missing_source_index_is_named_with_the_statement_that_creates_it(scratch):
     """The seed's index verification for activity_logs: without (employee_id, window_start) the per-shift
     lookups read the whole table once per shift. Any index starting with the columns serves."""

@@ -28,6 +28,7 @@ TABLES = DomainTables(
                 "engagement_score",
                 "response_time_minutes",
             ),
+            instants=("scheduled_start",),  # compared with the windows' UTC bounds: timestamptz, checked
         ),
     ),
 )
