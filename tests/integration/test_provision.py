@@ -220,6 +220,25 @@ def test_a_missing_source_table_fails_the_run_at_once_without_retries(scratch, a
     assert "source table tutoring.sessions is missing on connection tutoring_db" in alert
 
 
+def test_a_softcollection_install_at_version_2_gets_the_invalid_iin_count(scratch):
+    from almanac.softcollection.tables import TABLES
+
+    with scratch.connect() as conn:
+        layout.create_source_tables(conn, ("softcollection",))
+    provision(TABLES, up_to=2)
+    with scratch.connect() as conn:  # version 1 creates the day table from today's columns: take it back
+        conn.execute("ALTER TABLE dssb_app.almanac_distribution_days DROP COLUMN invalid_iins")
+        conn.execute(
+            "INSERT INTO dssb_app.almanac_distribution_days VALUES ('2026-03-16', 3, 1000, 0, 1000, '2026-03-16', 'r')"
+        )
+
+    assert provision(TABLES)["applied"] == ["0003 invalid IINs counted per day"]
+    assert scratch.query("SELECT run_date, invalid_iins FROM dssb_app.almanac_distribution_days") == [
+        (dt.date(2026, 3, 16), 0)
+    ]
+    assert provision(TABLES)["applied"] == []
+
+
 def test_softcollection_never_creates_the_banks_tables(scratch):
     from almanac.softcollection.tables import TABLES
 

@@ -87,6 +87,22 @@ def reference_plan(iins, campaigns, day) -> set[tuple[str, str]]:
     return {(iin, group_theory_id(p.theory_id, g)) for p in plans for g in GROUPS for iin in p.groups[g]}
 
 
+def test_rows_without_a_valid_iin_are_left_out_and_counted(sc, airflow_runner):
+    bad = ["ABC", "12345", "12345678901X", " 12345678901"]  # letters, short, a letter, a space
+    with sc.connect() as conn:
+        conn.cursor().executemany("INSERT INTO spss_user_dracrm.sc_1_120 VALUES (%s, 5)", [(b,) for b in bad])
+    result = airflow_runner.run(DAG_ID, logical_date=RUN)
+    assert result.state == "success", result.task_states
+    summary = airflow_runner.xcom(DAG_ID, result.run_id, "build_plan")
+    assert summary["invalid_iins_excluded"] == 4
+    assert summary["eligible_users"] == 1000
+    placed = sc.query("SELECT iin FROM dssb_app.sc_local_control UNION ALL SELECT iin FROM dssb_app.sc_local_target")
+    assert len(placed) == 1000
+    assert not set(bad) & {r[0] for r in placed}
+    rerun = airflow_runner.run(DAG_ID, logical_date=RUN)  # the stored plan keeps its count
+    assert airflow_runner.xcom(DAG_ID, rerun.run_id, "build_plan")["invalid_iins_excluded"] == 4
+
+
 def test_the_database_plans_as_the_python_rules_do(sc, airflow_runner):
     """The plan is one INSERT … SELECT in DSSB_APP; the rules in Python (transform) must give the same
     people in the same groups: on D, and on D+1 when part of SC_1_120 is already in a running campaign."""

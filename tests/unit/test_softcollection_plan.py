@@ -76,6 +76,9 @@ def test_every_statement_compiles_for_oracle_with_unquoted_schema_names_and_bind
     assert ":theory_start_date_1" in active  # bind parameters, not literals
     eligible = compile_for(st.eligible_iins(), ora)
     assert "SELECT DISTINCT spss_user_dracrm.sc_1_120.iin" in eligible
+    assert "REGEXP_LIKE(spss_user_dracrm.sc_1_120.iin, :iin_1)" in eligible  # 12 digits, Oracle's way
+    invalid = compile_for(st.invalid_eligible_rows(), ora)
+    assert "spss_user_dracrm.sc_1_120.iin IS NULL OR NOT REGEXP_LIKE" in invalid
     plan = compile_for(st.insert_plan(D, {"SC1": D, "SC2": D}), ora)
     assert plan.startswith(
         "INSERT INTO dssb_app.almanac_distribution_plan (run_date, iin, campaign_id, theory_id, date_end) SELECT"
@@ -104,7 +107,7 @@ def test_every_statement_compiles_for_oracle_with_unquoted_schema_names_and_bind
     assert "min(dssb_app.almanac_distribution_days.run_date)" in later
     lock = str(st.lock_plan_days())
     assert lock == "LOCK TABLE dssb_app.almanac_distribution_days IN EXCLUSIVE MODE"  # valid on Oracle and Postgres
-    statements = active + eligible + plan + delete + copy + stored + later
+    statements = active + eligible + invalid + plan + delete + copy + stored + later
     assert '"' not in statements  # unquoted: Oracle folds to upper case
     assert "ON CONFLICT" not in statements  # Postgres only
     assert "%(" not in statements  # Oracle binds are :name

@@ -70,6 +70,8 @@ plan_days = sa.Table(
     sa.Column("users_distributed", sa.Integer, nullable=False),
     sa.Column("planned_at", sa.DateTime, nullable=False),
     sa.Column("run_id", sa.String(250), nullable=False),
+    # COUNT_DAY = 5 rows of SC_1_120 whose IIN is not 12 digits (or NULL): left out, counted (version 3)
+    sa.Column("invalid_iins", sa.Integer, nullable=False, server_default="0"),
     schema="dssb_app",
 )
 plan_rows = sa.Table(
@@ -105,9 +107,25 @@ def active_campaigns(run_date: dt.date) -> sa.Select:
     )
 
 
+#: An IIN is 12 digits; anything else in SC_1_120 is a bad source row (REGEXP_LIKE on Oracle, ~ on Postgres).
+IIN_PATTERN = "^[0-9]{12}$"
+
+
 def eligible_iins() -> sa.Select:
-    """Distinct IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM)."""
-    return sa.select(source_users.c.iin).where(source_users.c.count_day == ELIGIBLE_COUNT_DAY).distinct()
+    """Distinct well-formed IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM)."""
+    u = source_users.c
+    return sa.select(u.iin).where(u.count_day == ELIGIBLE_COUNT_DAY, u.iin.regexp_match(IIN_PATTERN)).distinct()
+
+
+def invalid_eligible_rows() -> sa.Select:
+    """COUNT_DAY = 5 rows whose IIN is NULL or not 12 digits: excluded from the plan, counted."""
+    u = source_users.c
+    valid = u.iin.regexp_match(IIN_PATTERN)
+    return (
+        sa.select(sa.func.count())
+        .select_from(source_users)
+        .where(u.count_day == ELIGIBLE_COUNT_DAY, sa.or_(u.iin.is_(None), ~valid))
+    )
 
 
 class Md5Digest(FunctionElement):

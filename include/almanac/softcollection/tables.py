@@ -24,6 +24,15 @@ def _create_candidates_table(conn: sa.Connection) -> None:
     st.metadata.create_all(conn, tables=[st.plan_candidates], checkfirst=True)
 
 
+def _add_invalid_iins(conn: sa.Connection) -> None:
+    """Version 3's column on installs whose day table predates it (a new install's version 1 has it)."""
+    columns = {c["name"].lower() for c in sa.inspect(conn).get_columns("almanac_distribution_days", schema="dssb_app")}
+    if "invalid_iins" not in columns:  # Oracle commits DDL itself: a rerun after a failure skips it
+        conn.execute(
+            sa.text("ALTER TABLE dssb_app.almanac_distribution_days ADD invalid_iins INTEGER DEFAULT 0 NOT NULL")
+        )
+
+
 TABLES = DomainTables(
     domain="softcollection",
     conn_id=SOFTCOLLECTION_DSSB,
@@ -31,6 +40,7 @@ TABLES = DomainTables(
     migrations=(
         Migration(1, "distribution plan tables", _create_plan_tables),
         Migration(2, "candidates table: the plan is computed in DSSB_APP", _create_candidates_table),
+        Migration(3, "invalid IINs counted per day", _add_invalid_iins),
     ),
     sources=(
         SourceTable(

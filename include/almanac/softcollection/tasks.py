@@ -130,11 +130,14 @@ def plan_day(
     """Plan D inside the caller's DSSB transaction: stream D's eligible IINs from SPSS into DSSB_APP's
     candidates table (COPY on Postgres), place them with one INSERT … SELECT, drop the candidates, and
     write D's day row. Nothing holds the IINs in this process beyond one fetch batch."""
-    eligible = distributed = 0
+    eligible = distributed = invalid = 0
     if campaigns:
         with engine_for(SOFTCOLLECTION_SPSS).connect() as spss:
+            invalid = spss.execute(st.invalid_eligible_rows()).scalar_one()
             rows = spss.execution_options(yield_per=FETCH_BATCH).execute(st.eligible_iins())
             eligible = bulk_insert(conn, st.plan_candidates, st.CANDIDATE_COLUMNS, ((day, iin) for (iin,) in rows))
+        if invalid:
+            log.warning("%d SC_1_120 row(s) with COUNT_DAY = 5 have no valid IIN (12 digits): left out", invalid)
         ends = {c["theory_id"]: dt.date.fromisoformat(c["end_date"]) for c in campaigns}
         distributed = conn.execute(st.insert_plan(day, ends), execution_options={"preserve_rowcount": True}).rowcount
         conn.execute(st.delete_candidates(day))
@@ -145,6 +148,7 @@ def plan_day(
         "eligible_users": eligible,
         "already_assigned": eligible - distributed,
         "users_distributed": distributed,
+        "invalid_iins": invalid,
         "planned_at": planned_at,
         "run_id": context["dag_run"].run_id,
     }

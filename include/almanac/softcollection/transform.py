@@ -86,6 +86,7 @@ class PlanDecision:
     campaigns: int  # campaigns active on D when it was planned
     eligible_users: int
     already_assigned: int
+    invalid_iins: int  # COUNT_DAY = 5 rows without a valid IIN, left out
     planned_at: dt.datetime  # the INSERT_DATETIME of every row written for D
     run_id: str
     end_dates: dict[str, dt.date]  # campaign → DATE_END
@@ -101,6 +102,7 @@ class PlanDecision:
             "campaigns": self.campaigns,
             "eligible_users": self.eligible_users,
             "already_assigned": self.already_assigned,
+            "invalid_iins_excluded": self.invalid_iins,
             "users_to_distribute": self.users_distributed,
             "per_campaign": self.per_campaign,
             "planned_by": self.run_id,
@@ -125,6 +127,7 @@ class PlanDecision:
             campaigns=day["campaigns"],
             eligible_users=day["eligible_users"],
             already_assigned=day["already_assigned"],
+            invalid_iins=day["invalid_iins"],
             planned_at=day["planned_at"],
             run_id=day["run_id"],
             end_dates=ends,
