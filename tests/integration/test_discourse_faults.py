@@ -45,6 +45,24 @@ def test_a_reset_date_after_the_runs_own_is_refused_and_moves_nothing(forum, war
     assert any("reset_date: 2062-01-01 is after this run's own date 2026-01-02 (UTC)" in t for t in slack.texts)
 
 
+def test_forum_rows_without_a_post_are_left_out_and_counted(forum, warehouse, airflow_runner):
+    """Discourse's user_actions.target_post_id is nullable; such a row used to fail the course's COPY on
+    every retry, and so the whole reset."""
+    forum.fail(103, "null_post", category_id=11)  # "Course 2": each page's first action has no post
+    result = airflow_runner.run(RESET, logical_date=at(2026, 1, 1))
+    assert result.state == "success", result.task_states
+    pages = [r for r in forum.requests if r["query_id"] == 103 and r["params"]["category_id"] == "11" and r["rows"]]
+    loaded = airflow_runner.xcom(RESET, result.run_id, "load_course_actions", map_index=2)
+    assert loaded["category_id"] == 11
+    assert loaded["excluded_actions"] == len(pages) > 0
+    stored = warehouse.query(
+        "SELECT count(*) FROM discourse.v_user_actions WHERE category_id = 11 AND version_id = %s",
+        (status(warehouse)["live"],),
+    )
+    assert stored == [(loaded["actions"],)]
+    assert loaded["actions"] == sum(r["rows"] for r in pages) - len(pages)
+
+
 def test_a_failing_course_keeps_the_old_data_flags_alerts_and_clearing_completes(
     forum, warehouse, airflow_runner, slack
 ):

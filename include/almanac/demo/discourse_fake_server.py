@@ -301,8 +301,9 @@ class FakeDiscourse:
         return len(self._engagement(_midnight(start), _midnight(end)))
 
     def fail(self, query_id: int, mode: str = "500", category_id: int | None = None) -> None:
-        """Make ``query_id`` answer ``mode``: "500", "422" (the plugin's 10 s statement timeout) or
-        "malformed" (an answer missing its first column)."""
+        """Make ``query_id`` answer ``mode``: "500", "422" (the plugin's 10 s statement timeout),
+        "malformed" (an answer missing its first column) or, for #103, "null_post" (each page's first
+        action with a NULL ``target_post_id``, which Discourse's column allows)."""
         self.failures[query_id] = (mode, category_id)
 
     def heal(self) -> None:
@@ -398,6 +399,9 @@ class FakeDiscourse:
             rows = rows[:limit]
         if mode == "malformed" and (only_category is None or only_category == args.get("category_id")):
             columns, rows = columns[1:], [r[1:] for r in rows]
+        if mode == "null_post" and rows and (only_category is None or only_category == args.get("category_id")):
+            post = columns.index("target_post_id")  # nullable in Discourse's user_actions
+            rows = [[*rows[0][:post], None, *rows[0][post + 1 :]], *rows[1:]]
         download = bool(form.get("download", [""])[0])
         body: dict = {
             "success": True,
@@ -524,7 +528,7 @@ class FakeDiscourse:
                     fake.fail(int(query["query_id"]), query.get("mode", "500"), int(category) if category else None)
                     return self._send(200, {"failures": {str(k): v for k, v in fake.failures.items()}})
                 return self._send(
-                    404, {"errors": ["POST /_fake/fail?query_id=N[&mode=500|422|malformed] or /_fake/heal"]}
+                    404, {"errors": ["POST /_fake/fail?query_id=N[&mode=500|422|malformed|null_post] or /_fake/heal"]}
                 )
 
             def _send(self, status: int, body: dict, headers: dict | None = None) -> None:

@@ -175,6 +175,22 @@ def reload_users(handle: Mapping[str, Any]) -> int:
     return len(users)
 
 
+def storable_actions(actions: list[dict], course: str) -> tuple[list[dict], int]:
+    """The #103 rows almanac can store, and how many it left out: an action needs an integer user,
+    action type and post (its key) and a time; Discourse's ``target_post_id`` is nullable. A bad row is
+    counted and logged (no identifiers) instead of failing the course's load on every retry."""
+    storable = [
+        a
+        for a in actions
+        if all(type(a[key]) is int for key in ("user_id", "action_type", "target_post_id"))
+        and (a["target_topic_id"] is None or type(a["target_topic_id"]) is int)
+        and isinstance(a["created_at"], str)
+    ]
+    if excluded := len(actions) - len(storable):
+        log.warning("%s: %d action(s) without an integer user, type or post, or a time: left out", course, excluded)
+    return storable, excluded
+
+
 def _action_rows(version_id: int, trimester_id: str, category_id: int, actions: list[dict]) -> Iterator[tuple]:
     for a in actions:
         yield (
@@ -197,14 +213,19 @@ def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) ->
         return {"category_id": category_id, "actions": 0}
     client = DataExplorerClient()
     counts = {}
+    excluded = 0
     with recording_failure(version_id, f"load_course_actions[{course['name']}]"):
         fetched = []
         for trimester, start, end in fetch_windows(dt.date.fromisoformat(handle["reset_date"])):
-            actions = client.run(
-                "user_actions",
-                {"category_id": category_id, "start_date": start.isoformat(), "end_date": end.isoformat()},
+            actions, left_out = storable_actions(
+                client.run(
+                    "user_actions",
+                    {"category_id": category_id, "start_date": start.isoformat(), "end_date": end.isoformat()},
+                ),
+                course["name"],
             )
             counts[trimester.id] = len(actions)
+            excluded += left_out
             fetched.append((trimester.id, actions))
         with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
             cur.execute(read_sql(PACKAGE, "clear_course_actions.sql"), (version_id, category_id))
@@ -216,7 +237,7 @@ def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) ->
                     _action_rows(version_id, trimester_id, category_id, actions),
                 )
     log.info("Step 3/5: %s: user actions (#%d) %s", course["name"], query_id("user_actions"), counts)
-    return {"category_id": category_id, "actions": sum(counts.values())}
+    return {"category_id": category_id, "actions": sum(counts.values()), "excluded_actions": excluded}
 
 
 def _replace_engagement(conn: Any, client: DataExplorerClient, version_id: int, windows) -> int:
@@ -428,15 +449,18 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
     if outdated or item["start_date"] >= item["end_date"]:
         log.info("%s: nothing to fetch (%s)", item["name"], outdated or f"already refreshed up to {item['end_date']}")
         return {"category_id": item["category_id"], "fetched": 0, "new": 0}
-    actions = DataExplorerClient().run(
-        "user_actions",
-        {"category_id": item["category_id"], "start_date": item["start_date"], "end_date": item["end_date"]},
+    actions, excluded = storable_actions(
+        DataExplorerClient().run(
+            "user_actions",
+            {"category_id": item["category_id"], "start_date": item["start_date"], "end_date": item["end_date"]},
+        ),
+        item["name"],
     )
     with transaction(DISCOURSE_DB) as conn, conn.cursor() as cur:
         outdated = outdated_delta(item, *cur.execute(read_sql(PACKAGE, "lock_status.sql")).fetchone())
         if outdated:  # a reset or a newer refresh finished while this one fetched
             log.info("%s: fetched delta dropped (%s)", item["name"], outdated)
-            return {"category_id": item["category_id"], "fetched": len(actions), "new": 0}
+            return {"category_id": item["category_id"], "fetched": len(actions), "new": 0, "excluded_actions": excluded}
         cur.execute(read_sql(PACKAGE, "stage_delta.sql"))
         copy_rows(
             cur,
@@ -446,7 +470,7 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
         )
         new = cur.execute(read_sql(PACKAGE, "merge_delta.sql")).rowcount
     log.info("%s: %d actions fetched, %d new", item["name"], len(actions), new)
-    return {"category_id": item["category_id"], "fetched": len(actions), "new": new}
+    return {"category_id": item["category_id"], "fetched": len(actions), "new": new, "excluded_actions": excluded}
 
 
 TRIMESTER_START = "nothing to do: a trimester start day belongs to the full reset"
