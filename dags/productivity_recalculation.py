@@ -29,8 +29,9 @@ materialized views) → `summarize`.
   negative items, roles missing from role_configs): excluded from every stage, counted in the
   `summarize` XCom and log.
 - *Stage timeout 5 minutes*: `execution_timeout`.
-- Params are validated at trigger time (dates, table names); `check_request` refuses end < start,
-  ranges over 366 days and `all` mixed with names, naming the field, without retries.
+- Params are validated at trigger time (dates, table names, `all` alone or names without it);
+  `check_request` refuses end < start, ranges over 366 days and an end_date after the run's own date,
+  naming the field, without retries (the run's date is known only once it runs).
 
 **Clearing** any task reruns it with the same result: a range recalculated equals the daily runs.
 """
@@ -63,7 +64,13 @@ TABLE_NAMES = ["all", *STAGES]
             None, type=["null", "string"], format="date", description="Last work date (default: yesterday)"
         ),
         "tables": Param(
-            ["all"], type="array", items={"type": "string", "enum": TABLE_NAMES}, minItems=1, uniqueItems=True
+            ["all"],
+            type="array",
+            items={"type": "string", "enum": TABLE_NAMES},
+            minItems=1,
+            uniqueItems=True,
+            # "all" alone or names without it: refused at trigger time, not by check_request
+            **{"not": {"contains": {"const": "all"}, "minItems": 2}},
         ),
         "clear_existing": Param(True, type="boolean"),
     },

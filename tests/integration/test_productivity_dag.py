@@ -308,6 +308,7 @@ def test_alerts_refuse_idle_periods_stored_before_role_id_and_keep_their_alerts(
     ("conf", "field"),
     [
         ({"tables": ["bogus"]}, "tables"),
+        ({"tables": ["all", "alerts"]}, "tables"),
         ({"start_date": "2026-02-30"}, "start_date"),
         ({"clear_existing": "no"}, "clear_existing"),
     ],
