@@ -26,8 +26,8 @@ materialized views) → `summarize`.
   triggered less than `ALMANAC_RECALC_COOLDOWN_MINUTES` (default 5, 0 disables) after another accepted
   manual run was triggered, whatever either run's logical date (runs from "trigger now" have none).
 - *Per-employee data errors* (open or negative or > 24 h shifts, backwards activity windows,
-  negative items, roles missing from role_configs): excluded from every stage, counted in the
-  `summarize` XCom and log.
+  negative items): excluded from every stage, counted in the `summarize` XCom and log; windows of a
+  role missing from role_configs are counted too and left out of scores and roles (still working time).
 - *Stage timeout 5 minutes*: `execution_timeout`.
 - Params are validated at trigger time (dates, table names, `all` alone or names without it);
   `check_request` refuses end < start, ranges over 366 days and an end_date after the run's own date,

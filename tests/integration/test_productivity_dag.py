@@ -168,7 +168,11 @@ def test_a_rerun_after_an_employee_left_keeps_the_rows_of_when_they_worked(shift
     first = derived(shifts)
     assert [r[0] for r in first[DERIVED[0]]] == [1, 2]
     shifts.execute("UPDATE productivity.employees SET is_active = false WHERE id = 2")  # weeks later
-    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
+    # and their idle periods from before idle_periods.role_id existed: they must not block the alerts
+    shifts.execute("UPDATE productivity.idle_periods SET role_id = NULL WHERE employee_id = 2")
+    first = derived(shifts)
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day)
+    assert result.state == "success", result.task_states
     again = derived(shifts)
     for table in DERIVED[:4]:  # scores, idle periods, alerts, costs: as the daily run of Mar 2 left them
         assert again[table] == first[table], table
@@ -209,6 +213,32 @@ def test_bad_activity_windows_are_left_out_counted_and_never_the_last_activity(s
     assert summary["invalid_activity_windows"] == 7
     assert summary["employees_with_errors"] == 3  # 3's open shift, 1's and 2's windows
     assert derived(shifts) == clean  # every table as without them, last_activity_at included
+
+
+def test_a_window_of_an_unconfigured_role_is_working_time_but_no_score_or_role(shifts, airflow_runner):
+    day = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
+    assert airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day).state == "success"
+    clean = derived(shifts)
+    idle = "SELECT start_time, end_time, role_id FROM productivity.idle_periods WHERE employee_id = 1 ORDER BY 1"
+    periods = shifts.query(idle)
+    assert (utc(2, 17), utc(2, 17, 45), 1) in periods  # the 45-minute gap
+    # role 9 has no role_configs row; its 500 items would make it employee 1's day role
+    shifts.execute(
+        "INSERT INTO productivity.activity_logs (employee_id, role_id, window_start, window_end, items_count)"
+        " VALUES (1, 9, %s, %s, 500)",
+        (utc(2, 17), utc(2, 17, 45)),
+    )
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(3), conf=day)
+    assert result.state == "success", result.task_states
+    # working time: that gap is gone, the others stay, still under role 1's thresholds
+    assert shifts.query(idle) == [p for p in periods if p[0] != utc(2, 17)]
+    scores = "productivity.daily_scores ORDER BY employee_id, score_date"
+    assert derived(shifts)[scores] == [
+        (*row[:6], row[6] - Decimal("45.00"), row[7]) if row[0] == 1 else row for row in clean[scores]
+    ]  # no items, points or active minutes from it: only the idle minutes drop
+    summary = airflow_runner.xcom(DAG_ID, result.run_id, "summarize")
+    assert summary["invalid_activity_windows"] == 1
+    assert summary["employees_with_errors"] == 2  # employee 3's open shift, employee 1's window
 
 
 def test_a_zero_length_window_splits_an_idle_gap_and_touching_windows_leave_none(shifts, airflow_runner):
@@ -342,6 +372,24 @@ def test_a_day_without_activity_keeps_the_role_its_daily_run_used(shifts, airflo
     again = derived(shifts)
     for table in DERIVED[:3]:  # scores, idle periods, alerts: what the daily run of Mar 5 wrote
         assert again[table] == first[table], table
+
+
+def test_the_role_of_a_day_without_activity_looks_back_30_work_days(shifts, airflow_runner):
+    """Employee 2 packed (role 2) only on work date Mar 2; the stored primary role says picker (1)."""
+    shifts.execute("UPDATE productivity.employees SET primary_role_id = 1 WHERE id = 2")
+    for day in (1, 2):  # Apr 1: Mar 2 is D − 30, inside the 30 work days; Apr 2: D − 31, outside
+        start = dt.datetime(2026, 4, day, 14, tzinfo=UTC)
+        shifts.execute(
+            "INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out) VALUES (2, %s, %s)",
+            (start, start + dt.timedelta(hours=2)),
+        )
+    conf = {"start_date": "2026-04-01", "end_date": "2026-04-02", "tables": ["idle_periods"]}
+    result = airflow_runner.run(DAG_ID, logical_date=dt.datetime(2026, 4, 3, 12, tzinfo=UTC), conf=conf)
+    assert result.state == "success", result.task_states
+    assert shifts.query(
+        "SELECT work_date, role_id FROM productivity.idle_periods WHERE employee_id = 2 AND work_date > '2026-03-31'"
+        " ORDER BY 1"
+    ) == [(dt.date(2026, 4, 1), 2), (dt.date(2026, 4, 2), 1)]
 
 
 @pytest.mark.parametrize(

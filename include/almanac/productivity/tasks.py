@@ -32,6 +32,9 @@ RANGE_STAGES = {
 }
 #: Stages that read the chunk's shifts, activity, day roles and gaps (prepare_chunk.sql); alerts reads idle_periods.
 CHUNK_STAGES = ("daily_scores", "idle_periods")
+#: Stages that rewrite active employees' rows only: one deactivated since keeps the rows of when they
+#: worked, as the daily runs left them (is_active has no history to recompute them from).
+ACTIVE_EMPLOYEE_STAGES = ("daily_scores", "idle_periods", "alerts")
 MATERIALIZED_VIEWS = ("productivity.currently_working", "productivity.today_clock_times", "productivity.working_today")
 
 
@@ -130,9 +133,7 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
             delete = sql.SQL("DELETE FROM {} WHERE {} BETWEEN %(start_date)s AND %(end_date)s").format(
                 qualified(table), sql.Identifier(date_column)
             )
-            if stage in CHUNK_STAGES:
-                # they compute active employees only; one deactivated since keeps the rows of when they
-                # worked, as the daily runs left them (is_active has no history to recompute them from)
+            if stage in ACTIVE_EMPLOYEE_STAGES:
                 delete += sql.SQL(" AND employee_id IN (SELECT id FROM productivity.employees WHERE is_active)")
             result["deleted"] = conn.execute(delete, params).rowcount
         if stage in CHUNK_STAGES:
