@@ -210,7 +210,7 @@ def load_course_actions(handle: Mapping[str, Any], course: Mapping[str, Any]) ->
     version_id, category_id = handle["version_id"], course["category_id"]
     if finished := finished_build(version_id):
         log.info("%s: nothing to do, %s", course["name"], finished)
-        return {"category_id": category_id, "actions": 0}
+        return {"category_id": category_id, "actions": 0, "excluded_actions": 0}
     client = DataExplorerClient()
     counts = {}
     excluded = 0
@@ -340,10 +340,24 @@ def publish(context: Mapping[str, Any], handle: Mapping[str, Any]) -> dict[str, 
     return {"live_version_id": version_id, "backup_version_id": backup, "nothing_to_do": None}
 
 
+def refused_request(context: Mapping[str, Any]) -> str | None:
+    """Why the run's own request is refused (a ``reset_date`` after its date), or None."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        run_date(context)
+    except AirflowFailException as refusal:
+        return str(refusal)
+    return None
+
+
 def restore_previous_state(context: Mapping[str, Any], handle: Mapping[str, Any] | None) -> dict[str, Any]:
     """On any failure: readers keep the backup version (the live pointer never moved), the status is
     flagged with the cause, and Slack is told. The half-built version stays for a cleared-task resume."""
     if handle is None:  # the backup step itself failed: nothing was touched
+        if refused := refused_request(context):  # nothing was started: no failed reset to flag or announce
+            log.warning("No reset was started (%s): the live data and the status are unchanged", refused)
+            return {"served_version_id": _status()["live_version_id"], "reason": refused}
         reason = "backup_live_state failed before anything changed"
         backup, version_id = _status()["live_version_id"], None
     else:
@@ -448,7 +462,7 @@ def fetch_course_delta(item: Mapping[str, Any]) -> dict[str, Any]:
     outdated = outdated_delta(item, status["live_version_id"], status["last_refresh_date"])
     if outdated or item["start_date"] >= item["end_date"]:
         log.info("%s: nothing to fetch (%s)", item["name"], outdated or f"already refreshed up to {item['end_date']}")
-        return {"category_id": item["category_id"], "fetched": 0, "new": 0}
+        return {"category_id": item["category_id"], "fetched": 0, "new": 0, "excluded_actions": 0}
     actions, excluded = storable_actions(
         DataExplorerClient().run(
             "user_actions",
