@@ -34,7 +34,7 @@ OWNED = {
     "learning": ["performance_snapshots", "snapshot_runs", "adaptive_recommendations"],
     "softcollection": ["almanac_distribution_days", "almanac_distribution_plan"],
     "productivity": ["daily_scores", "idle_periods", "alerts", "employee_hourly_costs", "working_today"],
-    "tutoring": ["tutor_performance_metrics"],
+    "tutoring": ["tutor_performance_metrics", "almanac_retention_horizon"],
 }
 SCHEMA_OF = {"softcollection": "dssb_app"}
 

@@ -52,8 +52,8 @@ def test_an_install_made_before_versioning_is_adopted_and_upgraded_with_its_data
 
     summary = provision(tutoring_tables())
 
-    assert summary["applied"] == ["0001 baseline", "0002 metrics without source foreign key"]
-    assert versions(scratch, "tutoring") == [1, 2]
+    assert summary["applied"] == ["0001 baseline", "0002 metrics without source foreign key", "0003 retention horizon"]
+    assert versions(scratch, "tutoring") == [1, 2, 3]
     assert not has_tutor_foreign_key(scratch)
     assert scratch.query("SELECT metric_id, sessions_completed FROM tutoring.tutor_performance_metrics") == [
         ("T1:2026-03-15:7day", 3)
@@ -73,8 +73,8 @@ def test_an_install_at_the_previous_version_upgrades_in_place(scratch):
 
     assert summary == {
         "domain": "tutoring",
-        "schema_version": 2,
-        "applied": ["0002 metrics without source foreign key"],
+        "schema_version": 3,
+        "applied": ["0002 metrics without source foreign key", "0003 retention horizon"],
         "sources_checked": 2,
     }
     assert scratch.query("SELECT count(*) FROM tutoring.tutor_performance_metrics") == [(1,)]
@@ -134,7 +134,8 @@ def test_a_database_migrated_by_a_newer_almanac_is_refused(scratch):
     provision(tutoring_tables())
     with scratch.connect() as conn:
         conn.execute("INSERT INTO tutoring.almanac_schema_version (version, description) VALUES (99, 'future')")
-    with pytest.raises(SchemaTooNewError, match=r"schema version 99, newer than this almanac knows \(2\)"):
+    known = tutoring_tables().latest_version
+    with pytest.raises(SchemaTooNewError, match=rf"schema version 99, newer than this almanac knows \({known}\)"):
         provision(tutoring_tables())
 
 

@@ -47,7 +47,10 @@ SESSIONS = [
 @pytest.fixture
 def tutoring_data(warehouse):
     with warehouse.connect() as conn:
-        conn.execute("TRUNCATE tutoring.tutor_performance_metrics, tutoring.sessions, tutoring.tutors")
+        conn.execute(
+            "TRUNCATE tutoring.tutor_performance_metrics, tutoring.almanac_retention_horizon, tutoring.sessions,"
+            " tutoring.tutors"
+        )
         conn.execute(
             "INSERT INTO tutoring.tutors VALUES ('T1','Ann',true),('T2','Bob',true),('T3','Cid',true),('T4','Dee',false)"
         )
@@ -196,6 +199,20 @@ def test_a_date_after_the_runs_own_is_refused_and_cleanup_deletes_nothing(tutori
     assert result.state == "failed"
     assert whole_table(tutoring_data) == before
     assert any("date: 2062-03-15 is after this run's own date 2026-03-15 (UTC)" in t for t in slack.texts)
+
+
+def test_an_older_run_after_a_cleanup_does_not_write_back_what_it_deleted(tutoring_data, airflow_runner):
+    old = RUN_AT - dt.timedelta(days=100)  # R = 2025-12-05, more than 90 days before 2026-03-15
+    assert airflow_runner.run(DAG_ID, logical_date=old).state == "success"
+    assert metrics(tutoring_data, old.date()) != {}
+    cleaned = airflow_runner.run(DAG_ID, logical_date=RUN_AT, conf={"cleanup": True, "retention_days": 90})
+    assert cleaned.state == "success"
+    after_cleanup = whole_table(tutoring_data)
+    assert metrics(tutoring_data, old.date()) == {}
+    rerun = airflow_runner.run(DAG_ID, logical_date=old)  # the old day again, later: in order it stays deleted
+    assert rerun.state == "success"
+    assert whole_table(tutoring_data) == after_cleanup
+    assert airflow_runner.xcom(DAG_ID, rerun.run_id, "summarize")["total_metrics_saved"] == 0
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 
 from almanac.calendar import business_date, run_reference_time, start_of_day
 from almanac.connections import TUTORING_DB
-from almanac.db import postgres_hook, read_sql, transaction
+from almanac.db import execute_script, postgres_hook, read_sql, transaction
 from almanac.mapped import mapped_results
 from almanac.notify import format_summary, send_message_quietly
 from almanac.tutoring.transform import (
@@ -90,7 +90,18 @@ def compute_batch(context: Mapping[str, Any], batch: Mapping[str, Any]) -> dict[
         **{f"tier_{tier.lower().replace(' ', '_')}": threshold for threshold, tier in TIER_THRESHOLDS},
     }
     with transaction(TUTORING_DB) as conn:
-        saved = conn.execute(read_sql(PACKAGE, "save_window_metrics.sql"), params).fetchall()
+        (horizon,) = conn.execute(read_sql(PACKAGE, "retention_horizon.sql")).fetchone()
+        if horizon is not None and params["reference_start"] < horizon:
+            log.info(
+                "%s: nothing written: cleanup already deleted the metrics of reference dates before %s, R = %s"
+                " included (an in-order history has none for it)",
+                batch["label"],
+                horizon.astimezone(dt.UTC).date(),
+                day,
+            )
+            saved = []
+        else:
+            saved = conn.execute(read_sql(PACKAGE, "save_window_metrics.sql"), params).fetchall()
     widest = [excluded for window, excluded in saved if window == WINDOWS[-1]]
     result = {
         "label": batch["label"],
@@ -118,8 +129,8 @@ def cleanup_old_metrics(context: Mapping[str, Any]) -> int:
         return 0
     day = reference_date(context)
     cutoff = start_of_day(day - dt.timedelta(days=request.retention_days))
-    with transaction(TUTORING_DB) as conn:
-        deleted = conn.execute(read_sql(PACKAGE, "cleanup_metrics.sql"), {"cutoff": cutoff}).rowcount
+    with transaction(TUTORING_DB) as conn, conn.cursor() as cur:
+        deleted = execute_script(cur, read_sql(PACKAGE, "cleanup_metrics.sql"), {"cutoff": cutoff})
     log.info("cleanup: deleted %d metric rows older than %s days before %s", deleted, request.retention_days, day)
     return deleted
 
