@@ -213,7 +213,12 @@ def test_every_dag_triggered_without_a_logical_date_takes_its_dates_from_run_aft
         "2024-05-06"
     )
 
-    run("discourse_trimester_reset", dt.datetime(2024, 5, 3, 9, tzinfo=UTC))  # a refresh needs a published reset
+    published = fresh.query("SELECT to_regclass('discourse.system_status')") != [(None,)] and fresh.query(
+        "SELECT live_version_id FROM discourse.system_status"
+    ) not in ([], [(None,)])
+    if not published:
+        # a refresh needs a published reset; the module's earlier test publishes one, but not when run alone
+        run("discourse_trimester_reset", dt.datetime(2024, 5, 3, 9, tzinfo=UTC))
     run("discourse_daily_refresh", dt.datetime(2024, 5, 4, 4, tzinfo=UTC))
     assert fresh.query("SELECT last_refresh_date FROM discourse.system_status") == [(dt.date(2024, 5, 4),)]
     result = run("discourse_trimester_reset", dt.datetime(2024, 5, 4, 9, tzinfo=UTC))
