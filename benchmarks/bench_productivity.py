@@ -54,6 +54,17 @@ WHERE employee_id = %s AND window_start < %s AND window_end > %s AND window_star
 ORDER BY window_start
 """
 
+ROLE_BEFORE_DAY = """
+SELECT a.role_id FROM productivity.v_shifts s
+JOIN productivity.activity_logs a
+  ON a.employee_id = s.employee_id AND a.window_start < s.clock_out AND a.window_end > s.clock_in
+ AND a.window_start > s.clock_in - interval '24 hours'
+WHERE s.employee_id = %(employee)s AND s.is_valid AND s.work_date BETWEEN %(day)s::date - 30 AND %(day)s::date - 1
+  AND a.window_end >= a.window_start AND a.window_end <= a.window_start + interval '24 hours' AND a.items_count >= 0
+  AND a.role_id IN (SELECT role_id FROM productivity.role_configs)
+GROUP BY a.role_id ORDER BY sum(a.items_count) DESC, a.role_id LIMIT 1
+"""
+
 
 def _minutes(delta: dt.timedelta) -> Decimal:
     return (Decimal(delta.days * 86_400 + delta.seconds) + Decimal(delta.microseconds) / 1_000_000) / 60
@@ -77,11 +88,16 @@ def process_employee_day(conn, employee_id: int, day: dt.date, roles: dict, prim
         windows = []
         for role_id, start, end, count in cur.execute(WINDOWS_OF_SHIFT, (employee_id, clock_out, clock_in, clock_in)):
             start, end = max(start, clock_in), min(end, clock_out)
-            windows.append((start, end))
-            items_by_role[role_id] += count
-            active += _minutes(end - start)
+            windows.append((start, end))  # working time, whatever its role
+            if role_id in roles:  # a role missing from role_configs counts toward no score or role
+                items_by_role[role_id] += count
+                active += _minutes(end - start)
         per_shift.append((clock_in, clock_out, windows))
-    role = min(items_by_role, key=lambda r: (-items_by_role[r], r)) if items_by_role else primary_role
+    if items_by_role:
+        role = min(items_by_role, key=lambda r: (-items_by_role[r], r))
+    else:  # the primary role as the daily run of that day found it: the 30 work days before it
+        before = cur.execute(ROLE_BEFORE_DAY, {"employee": employee_id, "day": day}).fetchone()
+        role = before[0] if before else primary_role
     _, idle_threshold, alert_threshold, expected_per_hour = roles[role]
     idle = Decimal(0)
     for clock_in, clock_out, windows in per_shift:
