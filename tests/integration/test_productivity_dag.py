@@ -374,6 +374,23 @@ def test_a_day_without_activity_keeps_the_role_its_daily_run_used(shifts, airflo
         assert again[table] == first[table], table
 
 
+def test_a_day_without_any_role_is_reported(shifts, airflow_runner):
+    """Employee 4 has no primary role and no activity at all: a shift without activity has no role to
+    take an idle threshold or an expected rate from."""
+    shifts.execute("INSERT INTO productivity.employees VALUES (4, 'd', true, NULL)")
+    shifts.execute(
+        "INSERT INTO productivity.clock_times (employee_id, clock_in, clock_out) VALUES (4, %s, %s)",
+        (utc(5, 14), utc(5, 16)),
+    )
+    day = {"start_date": "2026-03-05", "end_date": "2026-03-05"}
+    result = airflow_runner.run(DAG_ID, logical_date=run_at(6), conf=day)
+    assert result.state == "success", result.task_states
+    assert airflow_runner.xcom(DAG_ID, result.run_id, "summarize")["days_without_role"] == 1
+    assert shifts.query(
+        "SELECT items_processed, idle_minutes, efficiency_pct FROM productivity.daily_scores WHERE employee_id = 4"
+    ) == [(0, Decimal("0"), None)]
+
+
 def test_the_role_of_a_day_without_activity_looks_back_30_work_days(shifts, airflow_runner):
     """Employee 2 packed (role 2) only on work date Mar 2; the stored primary role says picker (1)."""
     shifts.execute("UPDATE productivity.employees SET primary_role_id = 1 WHERE id = 2")

@@ -32,6 +32,8 @@ RANGE_STAGES = {
 }
 #: Stages that read the chunk's shifts, activity, day roles and gaps (prepare_chunk.sql); alerts reads idle_periods.
 CHUNK_STAGES = ("daily_scores", "idle_periods")
+#: What data_errors.sql counts per chunk (the daily_scores stage reports them; summarize adds them up).
+DATA_ERROR_COUNTS = ("invalid_shifts", "invalid_activity_windows", "employees_with_errors", "days_without_role")
 #: Stages that rewrite active employees' rows only: one deactivated since keeps the rows of when they
 #: worked, as the daily runs left them (is_active has no history to recompute them from).
 ACTIVE_EMPLOYEE_STAGES = ("daily_scores", "idle_periods", "alerts")
@@ -142,9 +144,7 @@ def recalculate_range_stage(stage: str, request_data: Mapping[str, Any], chunk: 
         result["written"] = conn.execute(read_sql(PACKAGE, statement), params).rowcount
         if stage == "daily_scores":
             errors = conn.execute(read_sql(PACKAGE, "data_errors.sql"), params).fetchone()
-            result.update(
-                zip(("invalid_shifts", "invalid_activity_windows", "employees_with_errors"), errors, strict=True)
-            )
+            result.update(zip(DATA_ERROR_COUNTS, errors, strict=True))
     log.info("%s %s: %s", stage, chunk["label"], {k: v for k, v in result.items() if k not in ("stage", "chunk")})
     return result
 
@@ -213,9 +213,7 @@ def summarize(
         "stages": list(request.tables),
         "chunks": len(chunks),
         "rows_written": {},
-        "invalid_shifts": 0,
-        "invalid_activity_windows": 0,
-        "employees_with_errors": 0,
+        **dict.fromkeys(DATA_ERROR_COUNTS, 0),
         "nothing_to_do": None,
     }
     for stage in RANGE_STAGES:
@@ -224,8 +222,8 @@ def summarize(
         stage_results = mapped_results(results[stage])
         summary["rows_written"][stage] = sum(r["written"] for r in stage_results if r)
         if stage == "daily_scores":
-            for key in ("invalid_shifts", "invalid_activity_windows", "employees_with_errors"):
-                summary[key] = sum(r[key] for r in stage_results if r)
+            for key in DATA_ERROR_COUNTS:
+                summary[key] = sum(r.get(key, 0) for r in stage_results if r)  # results of older runs lack newer keys
     if not any(summary["rows_written"].values()) and summary["rows_written"]:
         summary["nothing_to_do"] = f"no valid shift has a work date in {request.start_date}..{request.end_date}"
         log.warning("nothing to recalculate: %s", summary["nothing_to_do"])
@@ -236,5 +234,11 @@ def summarize(
             summary["invalid_shifts"],
             summary["invalid_activity_windows"],
             summary["employees_with_errors"],
+        )
+    if summary["days_without_role"]:
+        log.warning(
+            "%d employee work date(s) have no role to take thresholds from (no activity that day or in the 30"
+            " before, no primary role): no idle periods and no efficiency for them; set primary_role_id",
+            summary["days_without_role"],
         )
     return summary

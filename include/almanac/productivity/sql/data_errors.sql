@@ -1,6 +1,9 @@
 -- Per-employee data errors in the range, excluded from every stage and reported in the run summary:
 -- invalid shifts, and activity windows in the range's shifts that break the validity rule or name a role
--- missing from role_configs; employees_with_errors counts the employees with either.
+-- missing from role_configs; employees_with_errors counts the employees with either. days_without_role:
+-- active employees' work dates whose day role (prepare_chunk.sql) has no role_configs row: no activity
+-- that day or in the 30 before, and no stored primary role, so no idle threshold or expected rate
+-- (no idle periods, NULL efficiency).
 -- The activity scan is bounded by the range's own shifts (their earliest clock_in and latest end), so a
 -- day's check reads that day's activity, not the whole history of activity_logs.
 WITH range_shifts AS (
@@ -23,4 +26,7 @@ SELECT
     (SELECT count(*) FROM range_shifts WHERE NOT is_valid) AS invalid_shifts,
     (SELECT count(*) FROM bad_windows) AS invalid_activity_windows,
     (SELECT count(*) FROM (SELECT employee_id FROM range_shifts WHERE NOT is_valid
-                           UNION SELECT employee_id FROM bad_windows) e) AS employees_with_errors
+                           UNION SELECT employee_id FROM bad_windows) e) AS employees_with_errors,
+    (SELECT count(*) FROM chunk_day_role d
+     JOIN productivity.employees e ON e.id = d.employee_id AND e.is_active
+     WHERE NOT EXISTS (SELECT 1 FROM productivity.role_configs rc WHERE rc.role_id = d.role_id)) AS days_without_role
