@@ -111,20 +111,24 @@ def active_campaigns(run_date: dt.date) -> sa.Select:
 IIN_PATTERN = "^[0-9]{12}$"
 
 
+def _has_valid_iin() -> sa.ColumnElement:
+    """The one test of a well-formed IIN, shared by the plan's users and the count of rows left out."""
+    return source_users.c.iin.regexp_match(IIN_PATTERN)
+
+
 def eligible_iins() -> sa.Select:
     """Distinct well-formed IINs with COUNT_DAY = 5 (SPSS_USER_DRACRM)."""
     u = source_users.c
-    return sa.select(u.iin).where(u.count_day == ELIGIBLE_COUNT_DAY, u.iin.regexp_match(IIN_PATTERN)).distinct()
+    return sa.select(u.iin).where(u.count_day == ELIGIBLE_COUNT_DAY, _has_valid_iin()).distinct()
 
 
 def invalid_eligible_rows() -> sa.Select:
     """COUNT_DAY = 5 rows whose IIN is NULL or not 12 digits: excluded from the plan, counted."""
     u = source_users.c
-    valid = u.iin.regexp_match(IIN_PATTERN)
     return (
         sa.select(sa.func.count())
         .select_from(source_users)
-        .where(u.count_day == ELIGIBLE_COUNT_DAY, sa.or_(u.iin.is_(None), ~valid))
+        .where(u.count_day == ELIGIBLE_COUNT_DAY, sa.or_(u.iin.is_(None), ~_has_valid_iin()))
     )
 
 
